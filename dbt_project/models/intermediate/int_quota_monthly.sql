@@ -1,0 +1,59 @@
+-- One row per payee per month: the quota-sheet amount for the month, converted to the payee's pay
+-- currency (at the period-start rate, when the sheet is in another currency), prorated by active days:
+-- prorated = round(full quota * active_days / days_in_month, 2). A missing sheet row leaves the quota null,
+-- which the publication gate reports (every plan participant must have a quota).
+with payee_months as (
+    select
+        employee_id, payout_month, pay_currency, days_in_month, active_days, plan_id, plan_version
+    from {{ ref('int_payee_months') }}
+),
+
+quota_sheet as (
+    select employee_id, period_start, quota_amount, currency_code
+    from {{ ref('stg_salesops__quotas') }}
+    where period_type = 'month'
+),
+
+fx as (
+    select rate_date, currency_code, rate_to_reporting
+    from {{ ref('int_fx_rates') }}
+),
+
+converted as (
+    select
+        payee_months.employee_id,
+        payee_months.payout_month,
+        payee_months.pay_currency,
+        payee_months.days_in_month,
+        payee_months.active_days,
+        quota_sheet.quota_amount as sheet_quota_amount,
+        quota_sheet.currency_code as sheet_currency,
+        case
+            when quota_sheet.currency_code = payee_months.pay_currency then cast(1 as decimal(18, 8))
+            else cast(round(sheet_fx.rate_to_reporting / pay_fx.rate_to_reporting, 8) as decimal(18, 8))
+        end as fx_rate
+    from payee_months
+    left join quota_sheet
+        on payee_months.employee_id = quota_sheet.employee_id
+        and payee_months.payout_month = quota_sheet.period_start
+    left join fx as sheet_fx
+        on quota_sheet.currency_code = sheet_fx.currency_code
+        and quota_sheet.period_start = sheet_fx.rate_date
+    left join fx as pay_fx
+        on payee_months.pay_currency = pay_fx.currency_code
+        and payee_months.payout_month = pay_fx.rate_date
+)
+
+select
+    employee_id,
+    payout_month,
+    pay_currency,
+    sheet_quota_amount,
+    sheet_currency,
+    fx_rate as quota_fx_rate,
+    cast(round(sheet_quota_amount * fx_rate, 2) as decimal(18, 2)) as full_quota_amount,
+    days_in_month,
+    active_days,
+    cast(round(round(sheet_quota_amount * fx_rate, 2) * active_days / days_in_month, 2) as decimal(18, 2))
+        as quota_amount
+from converted

@@ -1,0 +1,14 @@
+-- Compensation plan versions as loaded from plans/ (plans as code). Grain: one row per plan_id x plan_version.
+select
+    {{ dbt.concat(["plan_id", "'.v'", to_text('plan_version')]) }} as plan_version_id,
+    plan_id,
+    plan_version,
+    plan_name,
+    plan_description,
+    effective_from,
+    effective_to,
+    tier_method,
+    quota_period,
+    payout_cap_multiple,
+    content_hash
+from {{ ref('stg_plans__plan_versions') }}

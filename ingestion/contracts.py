@@ -1,0 +1,296 @@
+"""Source contracts: what each landed source entity must look like.
+
+One `SourceContract` per source entity (SPEC §2). The demo generator writes exactly these shapes, the loader
+validates landed files against them, and the dbt sources read the raw tables they produce. Keeping the three
+in one declarative table means a column added here is added everywhere, and a contract violation can always
+name the source, the file, the row and the rule that was broken.
+
+Types are DuckDB SQL types; they are portable names (varchar, date, timestamp, boolean, integer, decimal) so
+the same raw layer can be recreated on PostgreSQL or Spark.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+FileFormat = Literal["csv", "jsonl", "parquet"]
+
+MONEY = "decimal(18,2)"
+PERCENT = "decimal(9,4)"
+RATE = "decimal(18,8)"
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str
+    nullable: bool = True
+    allowed: tuple[str, ...] | None = None
+    """Closed vocabulary (e.g. invoice status). A value outside it is a quarantinable row error."""
+    non_negative: bool = False
+
+
+@dataclass(frozen=True)
+class SourceContract:
+    source: str
+    """System the data comes from: crm, hr, billing, salesops, fx."""
+    entity: str
+    file_format: FileFormat
+    columns: tuple[Column, ...]
+    version_key: tuple[str, ...]
+    """Columns identifying one *version* of a record. A row whose version key was already loaded is a
+    duplicate delivery and is skipped, so overlapping extracts never double-count."""
+    record_key: tuple[str, ...]
+    """Columns identifying the business record (staging keeps the latest version per record key)."""
+    description: str = ""
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return f"{self.source}__{self.entity}"
+
+    @property
+    def landing_glob(self) -> str:
+        """Files for this entity live in `<landing>/<source>/<entity>/*.<ext>`."""
+        return f"{self.source}/{self.entity}/*.{self.file_format}"
+
+    @property
+    def raw_table(self) -> str:
+        return f"raw.{self.name}"
+
+    def column(self, name: str) -> Column:
+        return next(c for c in self.columns if c.name == name)
+
+
+def _c(name: str, type_: str, nullable: bool = True, **kw) -> Column:
+    return Column(name=name, type=type_, nullable=nullable, **kw)
+
+
+CONTRACTS: tuple[SourceContract, ...] = (
+    SourceContract(
+        source="crm",
+        entity="users",
+        file_format="csv",
+        description="CRM (Salesforce-like) users: the identities deals are owned by and split to.",
+        columns=(
+            _c("user_id", "varchar", False),
+            _c("full_name", "varchar", False),
+            _c("email", "varchar"),
+            _c("is_active", "boolean", False),
+            _c("last_modified", "timestamp", False),
+        ),
+        version_key=("user_id", "last_modified"),
+        record_key=("user_id",),
+    ),
+    SourceContract(
+        source="crm",
+        entity="accounts",
+        file_format="csv",
+        description="CRM accounts (customers and prospects) with segment, region and owner.",
+        columns=(
+            _c("account_id", "varchar", False),
+            _c("account_name", "varchar", False),
+            _c("segment", "varchar", False, allowed=("SMB", "MidMarket", "Enterprise")),
+            _c("region", "varchar", False, allowed=("NA", "EMEA", "APAC", "LATAM")),
+            _c("owner_user_id", "varchar"),
+            _c("created_date", "date", False),
+            _c("last_modified", "timestamp", False),
+        ),
+        version_key=("account_id", "last_modified"),
+        record_key=("account_id",),
+    ),
+    SourceContract(
+        source="crm",
+        entity="opportunities",
+        file_format="csv",
+        description=(
+            "CRM opportunities, extracted incrementally on last_modified: every edit (amount, owner, stage, "
+            "un-won) arrives as a new version row in a later extract file."
+        ),
+        columns=(
+            _c("opportunity_id", "varchar", False),
+            _c("account_id", "varchar", False),
+            _c("owner_user_id", "varchar", False),
+            _c("opportunity_name", "varchar"),
+            _c("opportunity_type", "varchar", False, allowed=("new", "expansion", "renewal")),
+            _c(
+                "stage",
+                "varchar",
+                False,
+                allowed=("Prospecting", "Qualification", "Proposal", "Negotiation", "Closed Won", "Closed Lost"),
+            ),
+            _c("amount", MONEY, False, non_negative=True),
+            _c("currency", "varchar", False),
+            _c("created_date", "date", False),
+            _c("close_date", "date", False),
+            _c("is_closed", "boolean", False),
+            _c("is_won", "boolean", False),
+            _c("contract_term_months", "integer"),
+            _c("last_modified", "timestamp", False),
+        ),
+        version_key=("opportunity_id", "last_modified"),
+        record_key=("opportunity_id",),
+    ),
+    SourceContract(
+        source="crm",
+        entity="opportunity_splits",
+        file_format="csv",
+        description=(
+            "Opportunity splits. Revenue splits of one opportunity must sum to 100 %; overlay splits are "
+            "extra credit on top. A removed split arrives as a version with is_deleted = true."
+        ),
+        columns=(
+            _c("split_id", "varchar", False),
+            _c("opportunity_id", "varchar", False),
+            _c("user_id", "varchar", False),
+            _c("split_type", "varchar", False, allowed=("revenue", "overlay")),
+            _c("split_percent", PERCENT, False, non_negative=True),
+            _c("is_deleted", "boolean", False),
+            _c("last_modified", "timestamp", False),
+        ),
+        version_key=("split_id", "last_modified"),
+        record_key=("split_id",),
+    ),
+    SourceContract(
+        source="hr",
+        entity="workers",
+        file_format="csv",
+        description=(
+            "HR (Workday-like) effective-dated worker records: one row per employee per effective_from; a "
+            "role, manager, region or target-incentive change opens a new row."
+        ),
+        columns=(
+            _c("employee_id", "varchar", False),
+            _c("crm_user_id", "varchar"),
+            _c("full_name", "varchar", False),
+            _c("job_role", "varchar", False, allowed=("AE", "SE", "SALES_MANAGER", "SALES_DIRECTOR")),
+            _c("manager_employee_id", "varchar"),
+            _c("region", "varchar", False, allowed=("NA", "EMEA", "APAC", "LATAM")),
+            _c("pay_currency", "varchar", False),
+            _c("hire_date", "date", False),
+            _c("termination_date", "date"),
+            _c("target_incentive_annual", MONEY, False, non_negative=True),
+            _c("effective_from", "date", False),
+            _c("effective_to", "date"),
+            _c("last_modified", "timestamp", False),
+        ),
+        version_key=("employee_id", "effective_from", "last_modified"),
+        record_key=("employee_id", "effective_from"),
+    ),
+    SourceContract(
+        source="hr",
+        entity="leaves",
+        file_format="csv",
+        description="Leaves of absence; unpaid leave reduces the active days quota is prorated by.",
+        columns=(
+            _c("leave_id", "varchar", False),
+            _c("employee_id", "varchar", False),
+            _c("leave_type", "varchar", False, allowed=("unpaid", "parental", "sick", "sabbatical")),
+            _c("is_paid", "boolean", False),
+            _c("start_date", "date", False),
+            _c("end_date", "date", False),
+            _c("last_modified", "timestamp", False),
+        ),
+        version_key=("leave_id", "last_modified"),
+        record_key=("leave_id",),
+    ),
+    SourceContract(
+        source="billing",
+        entity="customers",
+        file_format="jsonl",
+        description="Billing (Stripe-like) customers, linked to CRM accounts.",
+        columns=(
+            _c("customer_id", "varchar", False),
+            _c("crm_account_id", "varchar"),
+            _c("customer_name", "varchar", False),
+            _c("currency", "varchar", False),
+            _c("created_at", "timestamp", False),
+            _c("last_modified", "timestamp", False),
+        ),
+        version_key=("customer_id", "last_modified"),
+        record_key=("customer_id",),
+    ),
+    SourceContract(
+        source="billing",
+        entity="subscriptions",
+        file_format="jsonl",
+        description="Billing subscriptions: the recurring revenue retention (ARR) is computed from.",
+        columns=(
+            _c("subscription_id", "varchar", False),
+            _c("customer_id", "varchar", False),
+            _c("crm_opportunity_id", "varchar"),
+            _c("status", "varchar", False, allowed=("active", "canceled", "past_due", "trialing")),
+            _c("start_date", "date", False),
+            _c("end_date", "date"),
+            _c("billing_interval", "varchar", False, allowed=("month", "year")),
+            _c("recurring_amount", MONEY, False, non_negative=True),
+            _c("currency", "varchar", False),
+            _c("last_modified", "timestamp", False),
+        ),
+        version_key=("subscription_id", "last_modified"),
+        record_key=("subscription_id",),
+    ),
+    SourceContract(
+        source="billing",
+        entity="invoices",
+        file_format="jsonl",
+        description="Billing invoices with their collection status (paid, open, void, uncollectible).",
+        columns=(
+            _c("invoice_id", "varchar", False),
+            _c("customer_id", "varchar", False),
+            _c("subscription_id", "varchar"),
+            _c("crm_opportunity_id", "varchar"),
+            _c("invoice_date", "date", False),
+            _c("due_date", "date", False),
+            _c("amount", MONEY, False),
+            _c("currency", "varchar", False),
+            _c("status", "varchar", False, allowed=("draft", "open", "paid", "void", "uncollectible")),
+            _c("paid_at", "timestamp"),
+            _c("last_modified", "timestamp", False),
+        ),
+        version_key=("invoice_id", "last_modified"),
+        record_key=("invoice_id",),
+    ),
+    SourceContract(
+        source="salesops",
+        entity="quotas",
+        file_format="csv",
+        description="The sales-ops quota sheet: one quota per employee per period, full (unprorated) amount.",
+        columns=(
+            _c("employee_id", "varchar", False),
+            _c("period_type", "varchar", False, allowed=("month", "quarter", "year")),
+            _c("period_start", "date", False),
+            _c("quota_amount", MONEY, False, non_negative=True),
+            _c("currency", "varchar", False),
+            _c("updated_at", "timestamp", False),
+        ),
+        version_key=("employee_id", "period_type", "period_start", "updated_at"),
+        record_key=("employee_id", "period_type", "period_start"),
+    ),
+    SourceContract(
+        source="fx",
+        entity="rates",
+        file_format="parquet",
+        description="Daily FX rates: units of the reporting currency (USD) for one unit of `currency`.",
+        columns=(
+            _c("rate_date", "date", False),
+            _c("currency", "varchar", False),
+            _c("rate_to_reporting", RATE, False, non_negative=True),
+        ),
+        version_key=("rate_date", "currency"),
+        record_key=("rate_date", "currency"),
+    ),
+)
+
+REPORTING_CURRENCY = "USD"
+
+CONTRACTS_BY_NAME: dict[str, SourceContract] = {c.name: c for c in CONTRACTS}
+
+
+def contract(name: str) -> SourceContract:
+    """Look a contract up by `<source>__<entity>`, with an error that lists the known ones."""
+    try:
+        return CONTRACTS_BY_NAME[name]
+    except KeyError:
+        raise KeyError(f"unknown source entity {name!r}; known: {sorted(CONTRACTS_BY_NAME)}") from None

@@ -1,0 +1,340 @@
+"""Compensation plans as code: YAML plan files and plan assignments, validated on load.
+
+Sales-ops keeps one YAML file per plan *version* (``plans/<plan_id>.v<version>.yaml``) and one
+``plans/assignments.yaml`` that says who is on which plan, when. Every commission rule the SQL applies (tiers,
+rates, tier method, caps, which credit types count) comes from these files, so a rule change is a reviewed diff
+with a version bump, never a magic number edited inside a model.
+
+Loading does three things:
+
+1. validate every file with pydantic; any problem raises :class:`PlanValidationError` naming the file and the
+   field path (``plans/ae.v1.yaml: tiers.1.rate: Input should be less than or equal to 1``);
+2. check cross-file rules (assignment references an existing plan, versions of one plan do not overlap, a
+   published version's content never changes);
+3. append the validated rows to ``raw.plans__*`` tables, once per distinct content hash, so the warehouse keeps
+   the history of every plan version that was ever used to pay someone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Literal
+
+import duckdb
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+log = logging.getLogger(__name__)
+
+ASSIGNMENTS_FILE = "assignments.yaml"
+CreditType = Literal["revenue", "overlay", "team"]
+Slug = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
+
+
+class PlanValidationError(ValueError):
+    """A plan or assignment file breaks a rule; the message names the file and field."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Tier(_Strict):
+    """One attainment band: credit whose attainment falls in [from, to) earns `rate` on that credit."""
+
+    from_attainment: Decimal = Field(ge=0, description="Lower bound as a fraction of quota (1.0 = 100 %).")
+    to_attainment: Decimal | None = Field(default=None, description="Upper bound; null = open-ended top tier.")
+    rate: Decimal = Field(ge=0, le=1, description="Commission rate on credit in this tier (0.08 = 8 %).")
+
+
+class PayoutCap(_Strict):
+    """Cap on the monthly payout, as a multiple of the payee's monthly target incentive (TI / 12).
+
+    Expressed relative to target incentive so one plan works in every pay currency."""
+
+    multiple_of_monthly_target_incentive: Decimal = Field(gt=0)
+
+
+class CompPlan(_Strict):
+    plan_id: Slug
+    version: int = Field(ge=1)
+    name: str = Field(min_length=1)
+    description: str = ""
+    effective_from: date
+    effective_to: date | None = None
+    credit_types: list[CreditType] = Field(min_length=1)
+    tier_method: Literal["marginal", "retroactive"]
+    quota_period: Literal["month"] = "month"
+    tiers: list[Tier] = Field(min_length=1)
+    payout_cap: PayoutCap | None = None
+
+    @model_validator(mode="after")
+    def _tiers_are_contiguous(self) -> CompPlan:
+        """Tiers must tile [0, inf) without gaps or overlaps, or some credit would be paid twice or never."""
+        if self.tiers[0].from_attainment != 0:
+            raise ValueError("tiers: the first tier must start at from_attainment 0")
+        for i, (lower, upper) in enumerate(zip(self.tiers, self.tiers[1:], strict=False)):
+            if lower.to_attainment is None:
+                raise ValueError(f"tiers.{i}: only the last tier may be open-ended (to_attainment null)")
+            if lower.to_attainment <= lower.from_attainment:
+                raise ValueError(f"tiers.{i}: to_attainment must be greater than from_attainment")
+            if upper.from_attainment != lower.to_attainment:
+                raise ValueError(
+                    f"tiers.{i + 1}: from_attainment {upper.from_attainment} must equal the previous "
+                    f"tier's to_attainment {lower.to_attainment} (no gaps or overlaps)"
+                )
+        if self.tiers[-1].to_attainment is not None:
+            raise ValueError(f"tiers.{len(self.tiers) - 1}: the last tier must be open-ended (to_attainment null)")
+        if self.effective_to is not None and self.effective_to < self.effective_from:
+            raise ValueError("effective_to: must not be before effective_from")
+        if len(set(self.credit_types)) != len(self.credit_types):
+            raise ValueError("credit_types: duplicate entries")
+        return self
+
+
+class AssignmentMatch(_Strict):
+    """Who an assignment applies to: everyone in an HR job role, or one employee (which wins over role)."""
+
+    job_role: str | None = None
+    employee_id: str | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> AssignmentMatch:
+        if (self.job_role is None) == (self.employee_id is None):
+            raise ValueError("give exactly one of job_role or employee_id")
+        return self
+
+
+class PlanAssignment(_Strict):
+    assignment_id: Slug
+    match: AssignmentMatch
+    plan_id: Slug
+    effective_from: date
+    effective_to: date | None = None
+
+    @model_validator(mode="after")
+    def _dates(self) -> PlanAssignment:
+        if self.effective_to is not None and self.effective_to < self.effective_from:
+            raise ValueError("effective_to: must not be before effective_from")
+        return self
+
+
+class AssignmentsFile(_Strict):
+    assignments: list[PlanAssignment] = Field(min_length=1)
+
+
+@dataclass(frozen=True)
+class PlanBundle:
+    """Every validated plan version and assignment, with the content hash of each source file."""
+
+    plans: tuple[CompPlan, ...]
+    assignments: tuple[PlanAssignment, ...]
+    file_hashes: dict[str, str]
+
+    @property
+    def content_hash(self) -> str:
+        digest = hashlib.sha256()
+        for name in sorted(self.file_hashes):
+            digest.update(f"{name}:{self.file_hashes[name]}\n".encode())
+        return digest.hexdigest()
+
+
+def _format_errors(path: Path, err: ValidationError) -> str:
+    lines = []
+    for e in err.errors():
+        loc = ".".join(str(p) for p in e["loc"]) or "<file>"
+        lines.append(f"{path.name}: {loc}: {e['msg']}")
+    return "; ".join(lines)
+
+
+def _read_yaml(path: Path) -> object:
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise PlanValidationError(f"{path.name}: <file>: not valid YAML ({exc})") from exc
+
+
+def _overlaps(a_from: date, a_to: date | None, b_from: date, b_to: date | None) -> bool:
+    return a_from <= (b_to or date.max) and b_from <= (a_to or date.max)
+
+
+def load_plan_bundle(plans_dir: Path) -> PlanBundle:
+    """Read and validate every plan file and the assignments file in `plans_dir`."""
+    if not plans_dir.is_dir():
+        raise PlanValidationError(f"{plans_dir}: plans folder does not exist")
+    plans: list[CompPlan] = []
+    hashes: dict[str, str] = {}
+    plan_files = sorted(p for p in plans_dir.glob("*.yaml") if p.name != ASSIGNMENTS_FILE)
+    if not plan_files:
+        raise PlanValidationError(f"{plans_dir}: no plan files (*.yaml) found")
+    for path in plan_files:
+        hashes[path.name] = hashlib.sha256(path.read_bytes()).hexdigest()
+        try:
+            plan = CompPlan.model_validate(_read_yaml(path))
+        except ValidationError as exc:
+            raise PlanValidationError(_format_errors(path, exc)) from None
+        expected_name = f"{plan.plan_id}.v{plan.version}.yaml"
+        if path.name != expected_name:
+            raise PlanValidationError(
+                f"{path.name}: plan_id/version: file must be named {expected_name} after its plan_id and version"
+            )
+        plans.append(plan)
+
+    by_id: dict[str, list[CompPlan]] = {}
+    for plan in plans:
+        by_id.setdefault(plan.plan_id, []).append(plan)
+    for plan_id, versions in by_id.items():
+        versions.sort(key=lambda p: p.version)
+        for a, b in zip(versions, versions[1:], strict=False):
+            if _overlaps(a.effective_from, a.effective_to, b.effective_from, b.effective_to):
+                raise PlanValidationError(
+                    f"{plan_id}.v{b.version}.yaml: effective_from: overlaps version {a.version}; "
+                    "close the earlier version with effective_to first"
+                )
+
+    assignments_path = plans_dir / ASSIGNMENTS_FILE
+    if not assignments_path.exists():
+        raise PlanValidationError(f"{ASSIGNMENTS_FILE}: <file>: missing; every plan needs assignments")
+    hashes[ASSIGNMENTS_FILE] = hashlib.sha256(assignments_path.read_bytes()).hexdigest()
+    try:
+        assignments = AssignmentsFile.model_validate(_read_yaml(assignments_path)).assignments
+    except ValidationError as exc:
+        raise PlanValidationError(_format_errors(assignments_path, exc)) from None
+
+    seen_ids: set[str] = set()
+    for i, a in enumerate(assignments):
+        where = f"{ASSIGNMENTS_FILE}: assignments.{i}"
+        if a.assignment_id in seen_ids:
+            raise PlanValidationError(f"{where}.assignment_id: duplicate id {a.assignment_id!r}")
+        seen_ids.add(a.assignment_id)
+        if a.plan_id not in by_id:
+            raise PlanValidationError(f"{where}.plan_id: unknown plan {a.plan_id!r}; known: {sorted(by_id)}")
+        for j, b in enumerate(assignments[:i]):
+            if a.match == b.match and _overlaps(a.effective_from, a.effective_to, b.effective_from, b.effective_to):
+                raise PlanValidationError(
+                    f"{where}.effective_from: overlaps assignments.{j} ({b.assignment_id}) for the same match"
+                )
+    return PlanBundle(plans=tuple(plans), assignments=tuple(assignments), file_hashes=hashes)
+
+
+PLAN_TABLES_DDL = {
+    "plans__plan_versions": """
+        plan_id varchar not null, plan_version integer not null, plan_name varchar not null,
+        description varchar, effective_from date not null, effective_to date, tier_method varchar not null,
+        quota_period varchar not null, payout_cap_multiple decimal(9,4), content_hash varchar not null,
+        _load_id varchar not null, _loaded_at timestamp not null
+    """,
+    "plans__plan_tiers": """
+        plan_id varchar not null, plan_version integer not null, tier_number integer not null,
+        from_attainment decimal(9,4) not null, to_attainment decimal(9,4), rate decimal(9,6) not null,
+        _load_id varchar not null, _loaded_at timestamp not null
+    """,
+    "plans__plan_credit_types": """
+        plan_id varchar not null, plan_version integer not null, credit_type varchar not null,
+        _load_id varchar not null, _loaded_at timestamp not null
+    """,
+    "plans__assignments": """
+        assignment_id varchar not null, match_job_role varchar, match_employee_id varchar,
+        plan_id varchar not null, effective_from date not null, effective_to date,
+        _load_id varchar not null, _loaded_at timestamp not null
+    """,
+}
+
+
+def ensure_plan_tables(conn: duckdb.DuckDBPyConnection) -> None:
+    conn.execute("create schema if not exists raw")
+    for table, ddl in PLAN_TABLES_DDL.items():
+        conn.execute(f"create table if not exists raw.{table} ({ddl})")
+
+
+def _plan_hash(plan: CompPlan) -> str:
+    return hashlib.sha256(json.dumps(plan.model_dump(mode="json"), sort_keys=True).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class PlanLoadResult:
+    load_id: str
+    plan_versions_added: int
+    assignments_replaced: bool
+    plan_versions: tuple[str, ...]
+
+
+def load_plans(conn: duckdb.DuckDBPyConnection, plans_dir: Path, *, now: datetime | None = None) -> PlanLoadResult:
+    """Validate the plan folder and append new plan versions / a new assignments snapshot, atomically.
+
+    A plan version already in the warehouse with a different content hash is refused: people may already have
+    been paid under it, so changing it in place would make past payouts unexplainable. Bump `version` instead.
+    """
+    bundle = load_plan_bundle(plans_dir)
+    loaded_at = (now or datetime.now(UTC)).replace(tzinfo=None)
+    load_id = bundle.content_hash[:16]
+    ensure_plan_tables(conn)
+    existing = {
+        (pid, ver): h
+        for pid, ver, h in conn.execute(
+            "select plan_id, plan_version, content_hash from raw.plans__plan_versions"
+        ).fetchall()
+    }
+    added = 0
+    conn.execute("begin transaction")
+    try:
+        for plan in bundle.plans:
+            content_hash = _plan_hash(plan)
+            key = (plan.plan_id, plan.version)
+            if key in existing:
+                if existing[key] != content_hash:
+                    raise PlanValidationError(
+                        f"{plan.plan_id}.v{plan.version}.yaml: version: content changed after version "
+                        f"{plan.version} was loaded; plan versions are immutable, add v{plan.version + 1} instead"
+                    )
+                continue
+            conn.execute(
+                "insert into raw.plans__plan_versions values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    plan.plan_id, plan.version, plan.name, plan.description, plan.effective_from,
+                    plan.effective_to, plan.tier_method, plan.quota_period,
+                    plan.payout_cap.multiple_of_monthly_target_incentive if plan.payout_cap else None,
+                    content_hash, load_id, loaded_at,
+                ],
+            )
+            conn.executemany(
+                "insert into raw.plans__plan_tiers values (?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    [plan.plan_id, plan.version, n, t.from_attainment, t.to_attainment, t.rate, load_id, loaded_at]
+                    for n, t in enumerate(plan.tiers, start=1)
+                ],
+            )
+            conn.executemany(
+                "insert into raw.plans__plan_credit_types values (?, ?, ?, ?, ?)",
+                [[plan.plan_id, plan.version, ct, load_id, loaded_at] for ct in plan.credit_types],
+            )
+            added += 1
+
+        # Assignments are a snapshot: append a new one only when the file's content changed.
+        previous = conn.execute(
+            "select _load_id from raw.plans__assignments order by _loaded_at desc, _load_id desc limit 1"
+        ).fetchone()
+        assignments_hash = bundle.file_hashes[ASSIGNMENTS_FILE][:16]
+        replaced = previous is None or previous[0] != assignments_hash
+        if replaced:
+            conn.executemany(
+                "insert into raw.plans__assignments values (?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    [a.assignment_id, a.match.job_role, a.match.employee_id, a.plan_id, a.effective_from,
+                     a.effective_to, assignments_hash, loaded_at]
+                    for a in bundle.assignments
+                ],
+            )
+        conn.execute("commit")
+    except BaseException:
+        conn.execute("rollback")
+        raise
+    versions = tuple(sorted(f"{p.plan_id}.v{p.version}" for p in bundle.plans))
+    log.info("plans loaded: %d new plan version(s), assignments replaced=%s", added, replaced)
+    return PlanLoadResult(load_id, added, replaced, versions)

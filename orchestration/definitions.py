@@ -1,0 +1,40 @@
+"""The Dagster code location: one Definitions object for the whole platform."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import dagster as dg
+from dagster_dbt import DbtCliResource
+
+from orchestration.defs.ingestion import compensation_plans, ingestion_assets
+from orchestration.defs.jobs import nightly_preview_job, nightly_preview_schedule, publish_month_job
+from orchestration.defs.publication import published_monthly_payouts
+from orchestration.defs.warehouse import spm_dbt_models, spm_dbt_monthly_models
+from orchestration.lib.dbt import spm_dbt_project
+from orchestration.lib.warehouse import WarehouseResource
+from orchestration.settings import Settings
+
+
+def build_definitions(settings: Settings) -> dg.Definitions:
+    """Definitions bound to one warehouse. Tests build their own with a temporary data folder."""
+    settings.export_to_environment()
+    return dg.Definitions(
+        assets=[*ingestion_assets, compensation_plans, spm_dbt_models, spm_dbt_monthly_models,
+                published_monthly_payouts],
+        jobs=[nightly_preview_job, publish_month_job],
+        schedules=[nightly_preview_schedule],
+        resources={
+            "warehouse": WarehouseResource(path=str(settings.warehouse_path)),
+            "dbt": DbtCliResource(
+                project_dir=spm_dbt_project,
+                profiles_dir=str(spm_dbt_project.profiles_dir),
+                # the dbt installed next to this interpreter, whether or not the venv is on PATH
+                dbt_executable=str(Path(sys.executable).parent / "dbt"),
+            ),
+        },
+    )
+
+
+defs = build_definitions(Settings.from_env())

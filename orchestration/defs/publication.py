@@ -1,0 +1,100 @@
+"""Publication: the monthly payout table is written to `published.*` only if every blocking check passed.
+
+The asset is the gate. It evaluates the SPEC §4 checks and the Great Expectations suite on the preview marts
+for the run's months, reports each as an asset check, and either publishes all months atomically or fails
+naming every failing check, its rule and sample offending keys - leaving published data exactly as it was.
+After a publication the BI serving file is rebuilt and swapped in atomically.
+"""
+
+
+from datetime import date
+
+import dagster as dg
+
+from orchestration.defs.ingestion import WRITER_POOL
+from orchestration.lib.partitions import monthly_partitions, months_in_window
+from orchestration.lib.warehouse import WarehouseResource
+from orchestration.publication.gates import GATES, GateContext
+from orchestration.publication.publish import (
+    MonthAlreadyPublished,
+    PublicationBlocked,
+    publish_months,
+    refresh_serving_database,
+)
+from orchestration.settings import Settings
+
+PUBLISHED_PAYOUTS = dg.AssetKey(["published", "monthly_payouts"])
+GX_CHECK = "great_expectations_payout_suite"
+
+
+class PublicationConfig(dg.Config):
+    republish: bool = False
+    """Replace an already-published month whose recomputed content differs (an explicit, logged act)."""
+    acknowledge_payout_change_months: list[str] = []
+    """Months (YYYY-MM) whose month-over-month payout change was reviewed and accepted."""
+
+
+@dg.asset(
+    key=PUBLISHED_PAYOUTS,
+    group_name="publication",
+    deps=[dg.AssetKey(["marts", "fct_monthly_payouts"]), dg.AssetKey(["marts", "fct_commission_lines"])],
+    partitions_def=monthly_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    pool=WRITER_POOL,
+    kinds={"duckdb"},
+    check_specs=[dg.AssetCheckSpec(g.name, asset=PUBLISHED_PAYOUTS, description=g.rule, blocking=True)
+                 for g in GATES]
+    + [dg.AssetCheckSpec(GX_CHECK, asset=PUBLISHED_PAYOUTS, blocking=True,
+                         description="Great Expectations suite on the payout rows being published.")],
+    description="Published monthly payouts and their commission lines (finance pays from published.monthly_payouts).",
+)
+def published_monthly_payouts(
+    context: dg.AssetExecutionContext, config: PublicationConfig, warehouse: WarehouseResource
+):
+    window = context.partition_time_window
+    settings = Settings.from_env()
+    ctx = GateContext(
+        months=tuple(months_in_window(window.start, window.end)),
+        max_payout_change_ratio=settings.max_payout_change_ratio,
+        acknowledged_change_months=frozenset(
+            date.fromisoformat(f"{m}-01") for m in config.acknowledge_payout_change_months
+        ),
+    )
+    with warehouse.connect() as conn:
+        try:
+            result = publish_months(conn, ctx, run_id=context.run_id, republish=config.republish)
+            blocked = None
+        except PublicationBlocked as exc:
+            result, blocked = None, exc
+        except MonthAlreadyPublished as exc:
+            raise dg.Failure(description=str(exc)) from None
+        if result is not None:
+            refresh_serving_database(conn, settings.serving_path)
+
+    check_results = blocked.results if blocked else list(result.check_results)
+    gx_results = [r for r in check_results if r.check_name.startswith("gx:")]
+    for r in check_results:
+        if r.check_name.startswith("gx:"):
+            continue
+        yield dg.AssetCheckResult(
+            check_name=r.check_name, passed=r.passed,
+            metadata={"rule": r.rule, "failing_count": r.failing_count,
+                      "sample_keys": dg.MetadataValue.json(list(r.sample_keys))},
+        )
+    if gx_results or blocked is None:
+        failing_gx = [r for r in gx_results if not r.passed]
+        yield dg.AssetCheckResult(
+            check_name=GX_CHECK, passed=not failing_gx,
+            metadata={"expectations": len(gx_results), "failing": dg.MetadataValue.json(
+                [{"check": r.check_name, "sample_keys": list(r.sample_keys)} for r in failing_gx])},
+        )
+    if blocked is not None:
+        raise dg.Failure(description=str(blocked), metadata={"months": [m.isoformat() for m in ctx.months]})
+    yield dg.MaterializeResult(
+        metadata={
+            "months_published": [m.isoformat() for m in result.months_published],
+            "months_unchanged": [m.isoformat() for m in result.months_unchanged],
+            "payout_rows": result.payout_rows,
+            "checks_passed": len(result.check_results),
+        }
+    )

@@ -1,0 +1,49 @@
+"""dbt models as Dagster assets, with dbt tests as asset checks.
+
+Two selections over one manifest:
+  * `spm_dbt_models`: staging, intermediate and the unpartitioned marts, rebuilt in full;
+  * `spm_dbt_monthly_models`: models tagged `monthly_partitioned` (commission lines, payouts), incremental per
+    month; the run's partition window is passed to dbt as vars, and a backfill of many months is one run.
+Both write the DuckDB file, so both are in the single-slot writer pool.
+"""
+
+
+import json
+
+import dagster as dg
+from dagster_dbt import DbtCliResource, dbt_assets
+
+from orchestration.defs.ingestion import WRITER_POOL
+from orchestration.lib.dbt import spm_dbt_project, translator
+from orchestration.lib.partitions import dbt_vars_for_window, monthly_partitions
+
+MONTHLY_TAG = "tag:monthly_partitioned"
+
+
+@dbt_assets(
+    manifest=spm_dbt_project.manifest_path,
+    exclude=MONTHLY_TAG,
+    name="spm_dbt_models",
+    dagster_dbt_translator=translator,
+    project=spm_dbt_project,
+    pool=WRITER_POOL,
+)
+def spm_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+    yield from dbt.cli(["build"], context=context).stream()
+
+
+@dbt_assets(
+    manifest=spm_dbt_project.manifest_path,
+    select=MONTHLY_TAG,
+    name="spm_dbt_monthly_models",
+    dagster_dbt_translator=translator,
+    project=spm_dbt_project,
+    partitions_def=monthly_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    pool=WRITER_POOL,
+)
+def spm_dbt_monthly_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+    window = context.partition_time_window
+    dbt_vars = dbt_vars_for_window(window.start, window.end)
+    context.log.info(f"building monthly models for {dbt_vars}")
+    yield from dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context).stream()

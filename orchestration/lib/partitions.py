@@ -1,0 +1,42 @@
+"""Monthly partitions and how a partition window becomes dbt vars.
+
+Payouts are computed per calendar month, so the warehouse's partitioned assets are monthly. `end_offset=1`
+includes the current, still-open month: the nightly run refreshes it as a preview.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+import dagster as dg
+
+from orchestration.settings import Settings
+
+monthly_partitions = dg.MonthlyPartitionsDefinition(
+    start_date=Settings.from_env().first_month.strftime("%Y-%m-%d"), end_offset=1
+)
+
+
+def months_in_window(start: datetime | date, end_exclusive: datetime | date) -> list[date]:
+    """First days of every month in [start, end_exclusive)."""
+    current = date(start.year, start.month, 1)
+    stop = date(end_exclusive.year, end_exclusive.month, 1)
+    if (end_exclusive.day, getattr(end_exclusive, "hour", 0)) != (1, 0):
+        raise ValueError(f"window end {end_exclusive} is not the start of a month")
+    months = []
+    while current < stop:
+        months.append(current)
+        current = (current.replace(day=28) + timedelta(days=4)).replace(day=1)
+    if not months:
+        raise ValueError(f"empty partition window [{start}, {end_exclusive})")
+    return months
+
+
+def dbt_vars_for_window(start: datetime | date, end_exclusive: datetime | date) -> dict[str, str]:
+    """dbt vars for a partition window: inclusive first days of the first and last month.
+
+    Pure and unit-tested: this is the only translation between Dagster's half-open time windows and the
+    `partition_start_month` / `partition_end_month` vars the incremental models filter and delete on.
+    """
+    months = months_in_window(start, end_exclusive)
+    return {"partition_start_month": months[0].isoformat(), "partition_end_month": months[-1].isoformat()}

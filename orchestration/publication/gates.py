@@ -1,0 +1,292 @@
+"""Blocking checks that gate the publication of a payout month (SPEC §4).
+
+Each gate is a SQL query over the preview marts that returns the *offending keys* for the months being
+published: no rows means the gate passed. Keeping the rule as a query that names offenders (instead of a
+count) is what lets a blocked publication say exactly which opportunity, payee or currency is wrong.
+
+This module has no Dagster imports: the publication asset, the CLI and the tests all call `evaluate_gates`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+import duckdb
+
+from ingestion.contracts import CONTRACTS_BY_NAME, REPORTING_CURRENCY
+
+SAMPLE_SIZE = 10
+
+# Source entities whose quarantined rows could change a payout if silently dropped.
+PAYOUT_RELEVANT_ENTITIES = (
+    "crm__users",
+    "crm__opportunities",
+    "crm__opportunity_splits",
+    "hr__workers",
+    "hr__leaves",
+    "salesops__quotas",
+    "fx__rates",
+)
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """Outcome of one blocking check for one publication attempt."""
+
+    check_name: str
+    rule: str
+    passed: bool
+    failing_count: int = 0
+    sample_keys: tuple[str, ...] = ()
+    detail: str = ""
+
+    def describe(self) -> str:
+        status = "passed" if self.passed else f"FAILED ({self.failing_count} offending)"
+        text = f"{self.check_name}: {status} - rule: {self.rule}"
+        if self.sample_keys:
+            text += f"; sample keys: {', '.join(self.sample_keys)}"
+        if self.detail:
+            text += f"; {self.detail}"
+        return text
+
+
+@dataclass(frozen=True)
+class GateContext:
+    """What a gate needs besides the connection: the months being published and the run's policy knobs."""
+
+    months: tuple[date, ...]
+    max_payout_change_ratio: float = 0.5
+    acknowledged_change_months: frozenset[date] = field(default_factory=frozenset)
+
+    @property
+    def month_list_sql(self) -> str:
+        return ", ".join(f"date '{m.isoformat()}'" for m in self.months)
+
+
+@dataclass(frozen=True)
+class Gate:
+    name: str
+    rule: str
+    offenders_sql: Callable[[GateContext], str]
+    """SQL returning one varchar column `offending_key`, one row per offender, for the context's months."""
+
+
+def _in_months(column: str, ctx: GateContext) -> str:
+    return f"{column} in ({ctx.month_list_sql})"
+
+
+def _quarantine_sql(ctx: GateContext) -> str:
+    """Quarantined payout-relevant rows not superseded by a later valid load of the same record.
+
+    A quarantined opportunity row means a deal may be missing from someone's credit, so it blocks until the
+    source sends a corrected version (or the engineer lands a fix) - it never silently vanishes.
+    """
+    parts = []
+    for name in PAYOUT_RELEVANT_ENTITIES:
+        contract = CONTRACTS_BY_NAME[name]
+        # Same format as the loader's quarantine record_key: `col=value, col2=value`.
+        key_expr = " || ', ' || ".join(
+            f"'{col}=' || coalesce(cast(r.{col} as varchar), '<null>')" for col in contract.record_key
+        )
+        parts.append(
+            f"""
+            select q.entity || ' ' || q.record_key || ' (' || q.rule || ', ' || q.source_file || ' row '
+                   || cast(q.source_row as varchar) || ')' as offending_key
+            from raw._quarantine as q
+            where q.entity = '{name}'
+              and not exists (
+                  select 1 from {contract.raw_table} as r
+                  where {key_expr} = q.record_key and r._loaded_at >= q.quarantined_at
+              )
+            """
+        )
+    return " union all ".join(parts)
+
+
+def _payout_change_sql(ctx: GateContext) -> str:
+    """Total payout per month in the reporting currency (month-end rate) against the month before."""
+    acknowledged = ", ".join(f"date '{m.isoformat()}'" for m in ctx.acknowledged_change_months) or "null"
+    bound = ctx.max_payout_change_ratio
+    return f"""
+        with totals as (
+            select p.payout_month,
+                   sum(p.net_payout_amount * coalesce(fx.rate_to_reporting, 1)) as total_reporting
+            from marts.fct_monthly_payouts as p
+            left join intermediate.int_fx_rates as fx
+              on fx.currency_code = p.currency_code
+             and fx.rate_date = cast(p.payout_month + interval 1 month - interval 1 day as date)
+            group by p.payout_month
+        ),
+        compared as (
+            select cur.payout_month, cur.total_reporting, prev.total_reporting as previous_total
+            from totals as cur
+            join totals as prev on prev.payout_month = cast(cur.payout_month - interval 1 month as date)
+            where {_in_months('cur.payout_month', ctx)}
+              and cur.payout_month not in ({acknowledged})
+        )
+        select cast(payout_month as varchar) || ': total ' || cast(round(total_reporting, 2) as varchar)
+               || ' {REPORTING_CURRENCY} vs ' || cast(round(previous_total, 2) as varchar)
+               || ' the month before (change ' ||
+               cast(round(100 * (total_reporting - previous_total) / previous_total, 1) as varchar) || ' %)'
+        from compared
+        where previous_total > 0 and abs(total_reporting - previous_total) / previous_total > {bound}
+    """
+
+
+GATES: tuple[Gate, ...] = (
+    Gate(
+        "payout_keys_unique_and_not_null",
+        "one payout row per employee per month, with employee, month, currency and plan set",
+        lambda ctx: f"""
+            select coalesce(employee_id, '<null employee>') || ':' || coalesce(cast(payout_month as varchar), '?')
+            from marts.fct_monthly_payouts
+            where {_in_months('payout_month', ctx)}
+            group by employee_id, payout_month
+            having count(*) > 1 or employee_id is null
+                or bool_or(currency_code is null) or bool_or(plan_id is null)
+        """,
+    ),
+    Gate(
+        "commission_line_keys_unique_and_not_null",
+        "commission_line_id is unique and not null",
+        lambda ctx: f"""
+            select coalesce(commission_line_id, '<null line id>')
+            from marts.fct_commission_lines
+            where {_in_months('payout_month', ctx)}
+            group by commission_line_id
+            having count(*) > 1 or commission_line_id is null
+        """,
+    ),
+    Gate(
+        "credited_deals_map_to_active_employee",
+        "every credited closed-won deal maps to an employee active on the close date",
+        lambda ctx: f"""
+            select 'opportunity ' || opportunity_id || ' credit ' || credit_line_id || ' user '
+                   || coalesce(credited_user_id, '<null>') || ' closed ' || cast(close_date as varchar)
+            from intermediate.int_opportunity_credits
+            where {_in_months('credit_month', ctx)} and employee_id is null
+        """,
+    ),
+    Gate(
+        "revenue_splits_sum_to_100",
+        "the revenue splits of every closed-won opportunity sum to exactly 100 %",
+        lambda ctx: f"""
+            select 'opportunity ' || s.opportunity_id || ' revenue splits sum to '
+                   || cast(sum(s.split_percent) as varchar) || ' %'
+            from staging.stg_crm__opportunity_splits as s
+            join staging.stg_crm__opportunities as o on o.opportunity_id = s.opportunity_id
+            where s.split_type = 'revenue' and not s.is_deleted and o.is_won and o.is_closed
+              and {_in_months("cast(date_trunc('month', o.close_date) as date)", ctx)}
+            group by s.opportunity_id
+            having sum(s.split_percent) <> 100
+        """,
+    ),
+    Gate(
+        "plan_participants_have_quota",
+        "every payee on a plan has a quota for the month",
+        lambda ctx: f"""
+            select employee_id || ':' || cast(payout_month as varchar) || ' (' || plan_id || ')'
+            from marts.fct_monthly_payouts
+            where {_in_months('payout_month', ctx)} and quota_amount is null
+        """,
+    ),
+    Gate(
+        "plan_version_in_force",
+        "every payee's assigned plan has a version in force on the payee-month's as-of date",
+        lambda ctx: f"""
+            select employee_id || ':' || cast(payout_month as varchar) || ' (' || coalesce(plan_id, '?') || ')'
+            from marts.fct_monthly_payouts
+            where {_in_months('payout_month', ctx)} and plan_version is null
+        """,
+    ),
+    Gate(
+        "fx_rate_exists",
+        "an FX rate exists for every currency and date a credit or quota is converted at",
+        lambda ctx: f"""
+            select 'credit ' || credit_line_id || ' ' || deal_currency || '->' || pay_currency || ' on '
+                   || cast(close_date as varchar)
+            from intermediate.int_opportunity_credits
+            where {_in_months('credit_month', ctx)} and employee_id is not null and fx_rate is null
+            union all
+            select 'team credit ' || team_credit_id || ' ' || deal_currency || '->' || pay_currency || ' on '
+                   || cast(close_date as varchar)
+            from intermediate.int_team_credits
+            where {_in_months('credit_month', ctx)} and fx_rate is null
+            union all
+            select 'quota ' || employee_id || ':' || cast(payout_month as varchar) || ' ' || sheet_currency
+                   || '->' || pay_currency
+            from intermediate.int_quota_monthly
+            where {_in_months('payout_month', ctx)} and sheet_quota_amount is not null and quota_fx_rate is null
+        """,
+    ),
+    Gate(
+        "commission_lines_sum_to_payouts",
+        "for every payee-month, commission lines sum exactly (to the cent) to net_payout_amount",
+        lambda ctx: f"""
+            with line_totals as (
+                select employee_id, payout_month, sum(commission_amount) as line_total
+                from marts.fct_commission_lines
+                where {_in_months('payout_month', ctx)}
+                group by employee_id, payout_month
+            )
+            select coalesce(p.employee_id, l.employee_id) || ':'
+                   || cast(coalesce(p.payout_month, l.payout_month) as varchar) || ' payout '
+                   || coalesce(cast(p.net_payout_amount as varchar), '<missing>') || ' vs lines '
+                   || coalesce(cast(l.line_total as varchar), '0')
+            from (select * from marts.fct_monthly_payouts where {_in_months('payout_month', ctx)}) as p
+            full outer join line_totals as l
+              on p.employee_id = l.employee_id and p.payout_month = l.payout_month
+            where p.employee_id is null
+               or coalesce(l.line_total, 0) <> p.net_payout_amount
+        """,
+    ),
+    Gate(
+        "payouts_within_plan_caps",
+        "no net payout exceeds the plan's payout cap",
+        lambda ctx: f"""
+            select employee_id || ':' || cast(payout_month as varchar) || ' payout '
+                   || cast(net_payout_amount as varchar) || ' > cap ' || cast(cap_amount as varchar)
+            from marts.fct_monthly_payouts
+            where {_in_months('payout_month', ctx)} and cap_amount is not null and net_payout_amount > cap_amount
+        """,
+    ),
+    Gate(
+        "payout_change_within_bound",
+        "total payout changes by at most the configured ratio against the previous month, or is acknowledged",
+        _payout_change_sql,
+    ),
+    Gate(
+        "no_unresolved_quarantined_source_rows",
+        "no payout-relevant source row is sitting in quarantine without a later valid version",
+        _quarantine_sql,
+    ),
+)
+
+
+def evaluate_gates(
+    conn: duckdb.DuckDBPyConnection, ctx: GateContext, gates: Sequence[Gate] = GATES
+) -> list[CheckResult]:
+    """Run every gate and return one result per gate (all of them, so a report lists every failure)."""
+    results = []
+    for gate in gates:
+        sql = gate.offenders_sql(ctx)
+        count_and_sample = conn.execute(
+            f"""
+            with offenders as ({sql})
+            select count(*) over () as failing_count, offenders.* from offenders
+            order by 2 limit {SAMPLE_SIZE}
+            """
+        ).fetchall()
+        failing = int(count_and_sample[0][0]) if count_and_sample else 0
+        results.append(
+            CheckResult(
+                check_name=gate.name,
+                rule=gate.rule,
+                passed=failing == 0,
+                failing_count=failing,
+                sample_keys=tuple(str(row[1]) for row in count_and_sample),
+            )
+        )
+    return results

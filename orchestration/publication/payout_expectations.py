@@ -1,0 +1,90 @@
+"""The Great Expectations suite for the monthly payout table.
+
+GX is imported inside `validate_payouts` because importing it takes seconds; loading the Dagster code
+location must stay fast. The suite runs on the payout rows about to be published (a pandas frame) with an
+ephemeral context: nothing is written to disk, the result becomes `CheckResult`s like the SQL gates.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+
+import pandas as pd
+
+from orchestration.publication.gates import SAMPLE_SIZE, CheckResult
+
+log = logging.getLogger(__name__)
+
+SUITE_NAME = "monthly_payouts"
+
+
+def _build_suite(gx):  # noqa: ANN001 - the gx module, imported lazily
+    e = gx.expectations
+    suite = gx.ExpectationSuite(name=SUITE_NAME)
+    for column in ("payout_id", "employee_id", "payout_month", "currency_code", "plan_id", "plan_version",
+                   "net_payout_amount", "gross_commission_amount", "cap_adjustment_amount"):
+        suite.add_expectation(e.ExpectColumnValuesToNotBeNull(column=column))
+    suite.add_expectation(e.ExpectColumnValuesToBeUnique(column="payout_id"))
+    suite.add_expectation(e.ExpectCompoundColumnsToBeUnique(column_list=["employee_id", "payout_month"]))
+    suite.add_expectation(e.ExpectColumnValuesToMatchRegex(column="currency_code", regex=r"^[A-Z]{3}$"))
+    # This slice's plans have no clawbacks or draws, so nobody can owe money: a negative payout is a bug.
+    suite.add_expectation(e.ExpectColumnValuesToBeBetween(column="net_payout_amount", min_value=0))
+    suite.add_expectation(e.ExpectColumnValuesToBeBetween(column="cap_adjustment_amount", max_value=0))
+    suite.add_expectation(
+        e.ExpectColumnPairValuesAToBeGreaterThanB(
+            column_A="cap_amount", column_B="net_payout_amount", or_equal=True, ignore_row_if="either_value_is_missing"
+        )
+    )
+    suite.add_expectation(
+        e.ExpectColumnPairValuesAToBeGreaterThanB(
+            column_A="gross_commission_amount", column_B="net_payout_amount", or_equal=True
+        )
+    )
+    suite.add_expectation(e.ExpectColumnValuesToBeBetween(column="active_days", min_value=0, max_value=31))
+    suite.add_expectation(e.ExpectTableRowCountToBeBetween(min_value=1))
+    return suite
+
+
+def validate_payouts(payouts: pd.DataFrame) -> list[CheckResult]:
+    """Validate the payout rows with the GX suite; one CheckResult per expectation."""
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+    import great_expectations as gx  # slow import, kept local on purpose
+
+    logging.getLogger("great_expectations").setLevel(logging.WARNING)
+    frame = payouts.copy()
+    # GX compares numbers; decimals arrive as Python Decimal objects from DuckDB.
+    for column in frame.columns:
+        if frame[column].dtype == object and len(frame) and type(frame[column].dropna().iloc[0]).__name__ == "Decimal":
+            frame[column] = frame[column].astype(float)
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = {"globally": False}
+    batch_definition = (
+        context.data_sources.add_pandas("publication")
+        .add_dataframe_asset(SUITE_NAME)
+        .add_batch_definition_whole_dataframe("candidate")
+    )
+    batch = batch_definition.get_batch(batch_parameters={"dataframe": frame})
+    outcome = batch.validate(_build_suite(gx), result_format={"result_format": "COMPLETE"})
+
+    results = []
+    for r in outcome.results:
+        cfg = r.expectation_config
+        kwargs = {k: v for k, v in cfg.kwargs.items() if k not in ("batch_id",)}
+        target = kwargs.get("column") or kwargs.get("column_list") or (
+            f"{kwargs.get('column_A')} vs {kwargs.get('column_B')}" if "column_A" in kwargs else "table"
+        )
+        indexes = list(r.result.get("unexpected_index_list") or [])
+        sample = tuple(
+            str(frame.iloc[i]["payout_id"]) if "payout_id" in frame.columns else str(i) for i in indexes[:SAMPLE_SIZE]
+        )
+        results.append(
+            CheckResult(
+                check_name=f"gx:{cfg.type}:{target if isinstance(target, str) else '+'.join(target)}",
+                rule=f"Great Expectations {cfg.type} {kwargs}",
+                passed=bool(r.success),
+                failing_count=int(r.result.get("unexpected_count") or (0 if r.success else 1)),
+                sample_keys=sample,
+            )
+        )
+    return results

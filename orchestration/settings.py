@@ -1,0 +1,53 @@
+"""Where things live, from environment variables with safe local defaults.
+
+Every path the platform touches is resolved here, once, so Dagster resources, the dbt profile (which reads the
+same variables through `env_var`), the CLI and the tests agree on one warehouse file.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
+
+
+def _path(var: str, default: Path) -> Path:
+    value = os.environ.get(var)
+    return Path(value).resolve() if value else default
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    landing_dir: Path
+    warehouse_path: Path
+    serving_path: Path
+    plans_dir: Path
+    first_month: date
+    max_payout_change_ratio: float
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        data_dir = _path("SPM_DATA_DIR", REPO_ROOT / "data")
+        return cls(
+            data_dir=data_dir,
+            landing_dir=_path("SPM_LANDING_DIR", data_dir / "landing"),
+            warehouse_path=_path("SPM_WAREHOUSE_PATH", data_dir / "warehouse.duckdb"),
+            serving_path=_path("SPM_SERVING_PATH", data_dir / "serving" / "spm.duckdb"),
+            plans_dir=_path("SPM_PLANS_DIR", REPO_ROOT / "plans"),
+            first_month=date.fromisoformat(os.environ.get("SPM_FIRST_MONTH", "2024-11-01")),
+            # Month-over-month change in total payout (reporting currency) above which publication is blocked
+            # unless the month is acknowledged. 0.5 = +/-50 %.
+            max_payout_change_ratio=float(os.environ.get("SPM_MAX_PAYOUT_CHANGE_RATIO", "0.5")),
+        )
+
+    def export_to_environment(self) -> None:
+        """Pin the resolved paths into os.environ so the dbt subprocess (profiles.yml) sees the same files."""
+        os.environ["SPM_WAREHOUSE_PATH"] = str(self.warehouse_path)
+        os.environ["SPM_LANDING_DIR"] = str(self.landing_dir)
+        os.environ["SPM_SERVING_PATH"] = str(self.serving_path)
+        os.environ["SPM_PLANS_DIR"] = str(self.plans_dir)
