@@ -58,7 +58,7 @@ def _ingestion_asset(contract: SourceContract) -> dg.AssetsDefinition:
             check_name="no_rows_quarantined",
             passed=quarantined_total == 0,
             severity=dg.AssetCheckSeverity.WARN,
-            metadata={"quarantined_rows_total": int(quarantined_total), "sample": dg.MetadataValue.json(list(sample))},
+            metadata={"quarantined_rows_total": int(quarantined_total), "sample": dg.MetadataValue.json(list(sample or []))},
         )
 
     return _load

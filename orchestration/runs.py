@@ -1,0 +1,49 @@
+"""Launching the platform's jobs in-process, for the CLI and the tests.
+
+A backfill of several months is one run over a partition *range* (the single-run backfill policy), so dbt
+starts once however many months are rebuilt.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import dagster as dg
+
+RANGE_START_TAG = "dagster/asset_partition_range_start"
+RANGE_END_TAG = "dagster/asset_partition_range_end"
+
+
+def month_key(month: date) -> str:
+    return month.strftime("%Y-%m-01")
+
+
+def run_job_for_months(
+    defs: dg.Definitions,
+    job_name: str,
+    first_month: date,
+    last_month: date,
+    *,
+    instance: dg.DagsterInstance | None = None,
+    run_config: dict | None = None,
+    raise_on_error: bool = False,
+) -> dg.ExecuteInProcessResult:
+    """Run `job_name` once over the months [first_month, last_month] (inclusive)."""
+    job = defs.resolve_job_def(job_name)
+    tags = {RANGE_START_TAG: month_key(first_month), RANGE_END_TAG: month_key(last_month)}
+    return job.execute_in_process(
+        instance=instance or dg.DagsterInstance.ephemeral(),
+        tags=tags,
+        run_config=run_config or {},
+        raise_on_error=raise_on_error,
+    )
+
+
+def publication_run_config(*, republish: bool = False, acknowledge: list[str] | None = None) -> dict:
+    return {
+        "ops": {
+            "published__monthly_payouts": {
+                "config": {"republish": republish, "acknowledge_payout_change_months": acknowledge or []}
+            }
+        }
+    }
