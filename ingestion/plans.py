@@ -148,8 +148,10 @@ class PlanBundle:
 def _format_errors(path: Path, err: ValidationError) -> str:
     lines = []
     for e in err.errors():
-        loc = ".".join(str(p) for p in e["loc"]) or "<file>"
-        lines.append(f"{path.name}: {loc}: {e['msg']}")
+        loc = ".".join(str(p) for p in e["loc"])
+        msg = e["msg"].removeprefix("Value error, ")
+        # model-level rules already start their message with the field path (e.g. "tiers.1: ...")
+        lines.append(f"{path.name}: {loc}: {msg}" if loc else f"{path.name}: {msg}")
     return "; ".join(lines)
 
 

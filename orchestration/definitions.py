@@ -13,12 +13,16 @@ from orchestration.defs.jobs import nightly_preview_job, nightly_preview_schedul
 from orchestration.defs.publication import published_monthly_payouts
 from orchestration.defs.warehouse import spm_dbt_models, spm_dbt_monthly_models
 from orchestration.lib.dbt import spm_dbt_project
-from orchestration.lib.warehouse import WarehouseResource
+from orchestration.lib.warehouse import PlatformResource, WarehouseResource
 from orchestration.settings import Settings
 
 
 def build_definitions(settings: Settings) -> dg.Definitions:
-    """Definitions bound to one warehouse. Tests build their own with a temporary data folder."""
+    """Definitions bound to one data folder. Tests build their own with a temporary one.
+
+    The resolved paths are also exported to the environment, because the dbt subprocess reads the warehouse
+    path from `SPM_WAREHOUSE_PATH` (profiles.yml), the one setting that cannot travel as a resource.
+    """
     settings.export_to_environment()
     return dg.Definitions(
         assets=[*ingestion_assets, compensation_plans, spm_dbt_models, spm_dbt_monthly_models,
@@ -27,6 +31,12 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         schedules=[nightly_preview_schedule],
         resources={
             "warehouse": WarehouseResource(path=str(settings.warehouse_path)),
+            "platform": PlatformResource(
+                landing_dir=str(settings.landing_dir),
+                plans_dir=str(settings.plans_dir),
+                serving_path=str(settings.serving_path),
+                max_payout_change_ratio=settings.max_payout_change_ratio,
+            ),
             "dbt": DbtCliResource(
                 project_dir=spm_dbt_project,
                 profiles_dir=str(spm_dbt_project.profiles_dir),

@@ -31,18 +31,34 @@ class Settings:
     max_payout_change_ratio: float
 
     @classmethod
-    def from_env(cls) -> Settings:
-        data_dir = _path("SPM_DATA_DIR", REPO_ROOT / "data")
+    def for_data_dir(cls, data_dir: Path) -> Settings:
+        """Defaults rooted at `data_dir`, ignoring the environment (tests use this for isolation)."""
         return cls(
             data_dir=data_dir,
-            landing_dir=_path("SPM_LANDING_DIR", data_dir / "landing"),
-            warehouse_path=_path("SPM_WAREHOUSE_PATH", data_dir / "warehouse.duckdb"),
-            serving_path=_path("SPM_SERVING_PATH", data_dir / "serving" / "spm.duckdb"),
-            plans_dir=_path("SPM_PLANS_DIR", REPO_ROOT / "plans"),
-            first_month=date.fromisoformat(os.environ.get("SPM_FIRST_MONTH", "2024-11-01")),
-            # Month-over-month change in total payout (reporting currency) above which publication is blocked
-            # unless the month is acknowledged. 0.5 = +/-50 %.
-            max_payout_change_ratio=float(os.environ.get("SPM_MAX_PAYOUT_CHANGE_RATIO", "0.5")),
+            landing_dir=data_dir / "landing",
+            warehouse_path=data_dir / "warehouse.duckdb",
+            serving_path=data_dir / "serving" / "spm.duckdb",
+            plans_dir=REPO_ROOT / "plans",
+            first_month=date(2024, 11, 1),
+            # Month-over-month change in total payout (reporting currency) above which publication is
+            # blocked unless the month is acknowledged. 0.5 = +/-50 %.
+            max_payout_change_ratio=0.5,
+        )
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        """Defaults under SPM_DATA_DIR (or ./data), each overridable by its own SPM_* variable."""
+        base = cls.for_data_dir(_path("SPM_DATA_DIR", REPO_ROOT / "data"))
+        return cls(
+            data_dir=base.data_dir,
+            landing_dir=_path("SPM_LANDING_DIR", base.landing_dir),
+            warehouse_path=_path("SPM_WAREHOUSE_PATH", base.warehouse_path),
+            serving_path=_path("SPM_SERVING_PATH", base.serving_path),
+            plans_dir=_path("SPM_PLANS_DIR", base.plans_dir),
+            first_month=date.fromisoformat(os.environ.get("SPM_FIRST_MONTH", base.first_month.isoformat())),
+            max_payout_change_ratio=float(
+                os.environ.get("SPM_MAX_PAYOUT_CHANGE_RATIO", str(base.max_payout_change_ratio))
+            ),
         )
 
     def export_to_environment(self) -> None:

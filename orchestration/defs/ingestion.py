@@ -13,8 +13,7 @@ import dagster as dg
 from ingestion.contracts import CONTRACTS, SourceContract
 from ingestion.loader import ensure_raw_tables, load_entity
 from ingestion.plans import load_plans
-from orchestration.lib.warehouse import WarehouseResource
-from orchestration.settings import Settings
+from orchestration.lib.warehouse import PlatformResource, WarehouseResource
 
 WRITER_POOL = "duckdb_writer"
 
@@ -32,8 +31,8 @@ def _ingestion_asset(contract: SourceContract) -> dg.AssetsDefinition:
         pool=WRITER_POOL,
         check_specs=[check],
     )
-    def _load(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
-        landing_dir = Settings.from_env().landing_dir
+    def _load(context: dg.AssetExecutionContext, warehouse: WarehouseResource, platform: PlatformResource):
+        landing_dir = Path(platform.landing_dir)
         with warehouse.connect() as conn:
             ensure_raw_tables(conn, [contract])
             result = load_entity(conn, landing_dir, contract)
@@ -77,9 +76,9 @@ PLAN_TABLES = ("plans__plan_versions", "plans__plan_tiers", "plans__plan_credit_
     ],
     pool=WRITER_POOL,
 )
-def compensation_plans(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
+def compensation_plans(context: dg.AssetExecutionContext, warehouse: WarehouseResource, platform: PlatformResource):
     """Validate plans/*.yaml and assignments.yaml, then append new plan versions (immutable once loaded)."""
-    plans_dir: Path = Settings.from_env().plans_dir
+    plans_dir = Path(platform.plans_dir)
     with warehouse.connect() as conn:
         result = load_plans(conn, plans_dir)
     for table in PLAN_TABLES:

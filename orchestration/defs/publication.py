@@ -13,7 +13,9 @@ import dagster as dg
 
 from orchestration.defs.ingestion import WRITER_POOL
 from orchestration.lib.partitions import monthly_partitions, months_in_window
-from orchestration.lib.warehouse import WarehouseResource
+from pathlib import Path
+
+from orchestration.lib.warehouse import PlatformResource, WarehouseResource
 from orchestration.publication.gates import GATES, GateContext
 from orchestration.publication.publish import (
     MonthAlreadyPublished,
@@ -21,7 +23,6 @@ from orchestration.publication.publish import (
     publish_months,
     refresh_serving_database,
 )
-from orchestration.settings import Settings
 
 PUBLISHED_PAYOUTS = dg.AssetKey(["published", "monthly_payouts"])
 GX_CHECK = "great_expectations_payout_suite"
@@ -49,13 +50,15 @@ class PublicationConfig(dg.Config):
     description="Published monthly payouts and their commission lines (finance pays from published.monthly_payouts).",
 )
 def published_monthly_payouts(
-    context: dg.AssetExecutionContext, config: PublicationConfig, warehouse: WarehouseResource
+    context: dg.AssetExecutionContext,
+    config: PublicationConfig,
+    warehouse: WarehouseResource,
+    platform: PlatformResource,
 ):
     window = context.partition_time_window
-    settings = Settings.from_env()
     ctx = GateContext(
         months=tuple(months_in_window(window.start, window.end)),
-        max_payout_change_ratio=settings.max_payout_change_ratio,
+        max_payout_change_ratio=platform.max_payout_change_ratio,
         acknowledged_change_months=frozenset(
             date.fromisoformat(f"{m}-01") for m in config.acknowledge_payout_change_months
         ),
@@ -69,7 +72,7 @@ def published_monthly_payouts(
         except MonthAlreadyPublished as exc:
             raise dg.Failure(description=str(exc)) from None
         if result is not None:
-            refresh_serving_database(conn, settings.serving_path)
+            refresh_serving_database(conn, Path(platform.serving_path))
 
     check_results = blocked.results if blocked else list(result.check_results)
     gx_results = [r for r in check_results if r.check_name.startswith("gx:")]

@@ -1,4 +1,4 @@
-"""The DuckDB warehouse as a Dagster resource.
+"""Dagster resources: the DuckDB warehouse and the platform's paths and policies.
 
 Connections are opened per step and closed before dbt runs, because DuckDB allows a single writing process
 per file and dbt runs in a subprocess.
@@ -27,3 +27,12 @@ class WarehouseResource(dg.ConfigurableResource):
             yield conn
         finally:
             conn.close()
+
+
+class PlatformResource(dg.ConfigurableResource):
+    """Where sources land, where plans live, where BI reads, and the publication policy."""
+
+    landing_dir: str
+    plans_dir: str
+    serving_path: str
+    max_payout_change_ratio: float = 0.5

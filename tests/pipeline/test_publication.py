@@ -1,0 +1,155 @@
+"""End-to-end: the Dagster job on a small generated company, in-process.
+
+These run the real pipeline (ingestion -> dbt -> gated publication), so each takes ~30-40 s; they are marked
+slow and CI runs them.
+"""
+
+from __future__ import annotations
+
+import csv
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+JAN, FEB, MAR = date(2025, 1, 1), date(2025, 2, 1), date(2025, 3, 1)
+
+pytestmark = pytest.mark.slow
+
+PUBLISHED_PAYOUTS = "select * exclude (publication_id, published_at) from published.monthly_payouts order by payout_id"
+PUBLISHED_LINES = (
+    "select * exclude (publication_id, published_at) from published.commission_lines order by commission_line_id"
+)
+
+
+def _published_snapshot(platform) -> tuple[list, list]:
+    """Every published row, publication metadata included: 'byte-identical' means all of it."""
+    return (
+        platform.query("select * from published.monthly_payouts order by payout_id"),
+        platform.query("select * from published.commission_lines order by commission_line_id"),
+    )
+
+
+def test_publish_job_publishes_one_row_per_payee_month_reconciling_to_commission_lines(platform):
+    result = platform.run("publish_month_job", JAN, MAR)
+    assert result.success
+
+    payee_months = platform.query(
+        "select employee_id, payout_month from intermediate.int_payee_months order by 1, 2"
+    )
+    published = platform.query("select employee_id, payout_month from published.monthly_payouts order by 1, 2")
+    assert published == payee_months
+    assert len(published) == len(set(published)), "one row per payee per month"
+    assert {m for _, m in published} == {JAN, FEB, MAR}
+
+    mismatches = platform.query(
+        """select p.payout_id, p.net_payout_amount, coalesce(l.total, 0)
+           from published.monthly_payouts p
+           left join (select employee_id, payout_month, sum(commission_amount) total
+                      from published.commission_lines group by 1, 2) l
+             using (employee_id, payout_month)
+           where p.net_payout_amount <> coalesce(l.total, 0)"""
+    )
+    assert mismatches == []
+    (total_paid,) = platform.query("select sum(net_payout_amount) from published.monthly_payouts")[0]
+    assert total_paid > Decimal("0"), "the demo company earns commission"
+
+    manifests = platform.query(
+        "select payout_month, run_id, json_extract_string(manifest, '$.code_version'), "
+        "json_extract(manifest, '$.plan_versions_used') from audit.publications order by 1"
+    )
+    assert [m[0] for m in manifests] == [JAN, FEB, MAR]
+    assert all(m[1] == result.run_id and m[2] for m in manifests)
+    assert "ae.v1" in manifests[-1][3]
+
+    import duckdb
+
+    with duckdb.connect(str(platform.settings.serving_path), read_only=True) as serving:
+        served = serving.execute("select count(*) from published.monthly_payouts").fetchone()[0]
+        schemas = {r[0] for r in serving.execute("select distinct table_schema from information_schema.tables").fetchall()}
+    assert served == len(published)
+    assert {"published", "marts"} <= schemas
+
+
+def test_revenue_splits_of_90_percent_block_publication_naming_the_opportunity(platform):
+    assert platform.run("publish_month_job", JAN, FEB).success
+    before = _published_snapshot(platform)
+
+    # An opportunity closed-won in March with revenue splits: land a new extract that cuts one split by 10 points.
+    split_id, opportunity_id = platform.query(
+        """select s.split_id, s.opportunity_id
+           from staging.stg_crm__opportunity_splits s
+           join staging.stg_crm__opportunities o using (opportunity_id)
+           where s.split_type = 'revenue' and not s.is_deleted and o.is_won and o.is_closed
+             and o.close_date >= date '2025-03-01' and o.close_date < date '2025-04-01'
+           order by s.split_id limit 1"""
+    )[0]
+    raw_row = platform.query(
+        """select split_id, opportunity_id, user_id, split_type, split_percent, is_deleted, last_modified
+           from raw.crm__opportunity_splits where split_id = ? order by last_modified desc limit 1""",
+        [split_id],
+    )[0]
+    bad_file = platform.landing_dir / "crm" / "opportunity_splits" / "opportunity_splits_2025-03-31-fix.csv"
+    with bad_file.open("w", newline="") as f:
+        writer = csv.writer(f, lineterminator="\n")
+        writer.writerow(["split_id", "opportunity_id", "user_id", "split_type", "split_percent", "is_deleted",
+                         "last_modified"])
+        writer.writerow([raw_row[0], raw_row[1], raw_row[2], raw_row[3], raw_row[4] - 10, "false",
+                         "2025-03-31T23:00:00"])
+
+    result = platform.run("publish_month_job", MAR, MAR)
+    assert not result.success
+    failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
+    message = str(failure.event_specific_data.error)
+    assert "revenue_splits_sum_to_100" in message
+    assert opportunity_id in message
+    assert "90" in message
+
+    check_evaluations = {
+        e.event_specific_data.check_name: e.event_specific_data.passed
+        for e in result.all_events
+        if e.event_type_value == "ASSET_CHECK_EVALUATION"
+    }
+    assert check_evaluations["revenue_splits_sum_to_100"] is False
+
+    assert _published_snapshot(platform) == before, "published rows must be byte-identical after a blocked run"
+    assert platform.query("select count(*) from published.monthly_payouts where payout_month = ?", [MAR]) == [(0,)]
+
+
+def test_rerun_and_rebuild_from_the_same_inputs_give_identical_payouts(platform, tmp_path, dbt_manifest):
+    assert platform.run("publish_month_job", JAN, MAR).success
+    first = _published_snapshot(platform)
+    raw_counts = platform.query("select entity, sum(rows_loaded) from raw._loaded_files group by 1 order by 1")
+
+    # Rerun: nothing new landed, so nothing is loaded twice and the published months are left alone.
+    rerun = platform.run("publish_month_job", JAN, MAR)
+    assert rerun.success
+    assert _published_snapshot(platform) == first
+    assert platform.query("select entity, sum(rows_loaded) from raw._loaded_files group by 1 order by 1") == raw_counts
+    assert platform.query("select count(*) from audit.publications") == [(3,)]
+
+    # Backfill month by month into a brand-new warehouse: same inputs, same numbers.
+    import shutil
+    from dataclasses import replace
+
+    import dagster as dg
+
+    from orchestration.definitions import build_definitions
+
+    fresh_settings = replace(
+        platform.settings,
+        data_dir=tmp_path / "fresh",
+        landing_dir=tmp_path / "fresh" / "landing",
+        warehouse_path=tmp_path / "fresh" / "warehouse.duckdb",
+        serving_path=tmp_path / "fresh" / "serving" / "spm.duckdb",
+    )
+    shutil.copytree(platform.landing_dir, fresh_settings.landing_dir)
+    fresh_defs = build_definitions(fresh_settings)
+    from conftest import Platform
+
+    with dg.instance_for_test() as instance:
+        fresh = Platform(settings=fresh_settings, defs=fresh_defs, instance=instance)
+        for month in (JAN, FEB, MAR):
+            assert fresh.run("publish_month_job", month, month).success
+        assert fresh.query(PUBLISHED_PAYOUTS) == platform.query(PUBLISHED_PAYOUTS)
+        assert fresh.query(PUBLISHED_LINES) == platform.query(PUBLISHED_LINES)
