@@ -23,6 +23,7 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from itertools import pairwise
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -193,7 +194,7 @@ def load_plan_bundle(plans_dir: Path) -> PlanBundle:
         by_id.setdefault(plan.plan_id, []).append(plan)
     for plan_id, versions in by_id.items():
         versions.sort(key=lambda p: p.version)
-        for a, b in zip(versions, versions[1:], strict=False):
+        for a, b in pairwise(versions):
             if _overlaps(a.effective_from, a.effective_to, b.effective_from, b.effective_to):
                 raise PlanValidationError(
                     f"{plan_id}.v{b.version}.yaml: effective_from: overlaps version {a.version}; "
@@ -299,16 +300,33 @@ def load_plans(conn: duckdb.DuckDBPyConnection, plans_dir: Path, *, now: datetim
             conn.execute(
                 "insert into raw.plans__plan_versions values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
-                    plan.plan_id, plan.version, plan.name, plan.description, plan.effective_from,
-                    plan.effective_to, plan.tier_method, plan.quota_period,
+                    plan.plan_id,
+                    plan.version,
+                    plan.name,
+                    plan.description,
+                    plan.effective_from,
+                    plan.effective_to,
+                    plan.tier_method,
+                    plan.quota_period,
                     plan.payout_cap.multiple_of_monthly_target_incentive if plan.payout_cap else None,
-                    content_hash, load_id, loaded_at,
+                    content_hash,
+                    load_id,
+                    loaded_at,
                 ],
             )
             conn.executemany(
                 "insert into raw.plans__plan_tiers values (?, ?, ?, ?, ?, ?, ?, ?)",
                 [
-                    [plan.plan_id, plan.version, n, t.from_attainment, t.to_attainment, t.rate, load_id, loaded_at]
+                    [
+                        plan.plan_id,
+                        plan.version,
+                        n,
+                        t.from_attainment,
+                        t.to_attainment,
+                        t.rate,
+                        load_id,
+                        loaded_at,
+                    ]
                     for n, t in enumerate(plan.tiers, start=1)
                 ],
             )
@@ -328,8 +346,16 @@ def load_plans(conn: duckdb.DuckDBPyConnection, plans_dir: Path, *, now: datetim
             conn.executemany(
                 "insert into raw.plans__assignments values (?, ?, ?, ?, ?, ?, ?, ?)",
                 [
-                    [a.assignment_id, a.match.job_role, a.match.employee_id, a.plan_id, a.effective_from,
-                     a.effective_to, assignments_hash, loaded_at]
+                    [
+                        a.assignment_id,
+                        a.match.job_role,
+                        a.match.employee_id,
+                        a.plan_id,
+                        a.effective_from,
+                        a.effective_to,
+                        assignments_hash,
+                        loaded_at,
+                    ]
                     for a in bundle.assignments
                 ],
             )

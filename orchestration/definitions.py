@@ -25,8 +25,13 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     """
     settings.export_to_environment()
     return dg.Definitions(
-        assets=[*ingestion_assets, compensation_plans, spm_dbt_models, spm_dbt_monthly_models,
-                published_monthly_payouts],
+        assets=[
+            *ingestion_assets,
+            compensation_plans,
+            spm_dbt_models,
+            spm_dbt_monthly_models,
+            published_monthly_payouts,
+        ],
         jobs=[nightly_preview_job, publish_month_job],
         schedules=[nightly_preview_schedule],
         resources={

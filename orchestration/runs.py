@@ -27,14 +27,19 @@ def run_job_for_months(
     instance: dg.DagsterInstance | None = None,
     run_config: dict | None = None,
     raise_on_error: bool = False,
+    log_level: str = "INFO",
 ) -> dg.ExecuteInProcessResult:
-    """Run `job_name` once over the months [first_month, last_month] (inclusive)."""
+    """Run `job_name` once over the months [first_month, last_month] (inclusive).
+
+    `log_level` sets the console logger (the run's event log keeps everything regardless).
+    """
     job = defs.resolve_job_def(job_name)
     tags = {RANGE_START_TAG: month_key(first_month), RANGE_END_TAG: month_key(last_month)}
+    config = {**(run_config or {}), "loggers": {"console": {"config": {"log_level": log_level}}}}
     return job.execute_in_process(
         instance=instance or dg.DagsterInstance.ephemeral(),
         tags=tags,
-        run_config=run_config or {},
+        run_config=config,
         raise_on_error=raise_on_error,
     )
 

@@ -28,7 +28,9 @@ def dbt_manifest() -> Path:
     """Parse the dbt project once per session, so the manifest matches the models under test."""
     subprocess.run(
         [str(Path(sys.executable).parent / "dbt"), "parse", "--quiet"],
-        cwd=DBT_PROJECT_DIR, check=True, env={**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"},
+        cwd=DBT_PROJECT_DIR,
+        check=True,
+        env={**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"},
     )
     return DBT_PROJECT_DIR / "target" / "manifest.json"
 
@@ -74,7 +76,9 @@ class Platform:
 
 
 @pytest.fixture
-def platform(tmp_path: Path, dbt_manifest: Path, small_company_landing: Path, monkeypatch) -> Iterator[Platform]:
+def platform(
+    tmp_path: Path, dbt_manifest: Path, small_company_landing: Path, monkeypatch
+) -> Iterator[Platform]:
     """A fresh platform whose landing folder holds a copy of the small company."""
     import dagster as dg
 

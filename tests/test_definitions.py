@@ -10,11 +10,21 @@ def test_definitions_graph_snapshot(dbt_manifest):
 
     keys = {k.to_user_string() for k in defs.resolve_all_asset_keys()}
     assert {
-        "raw/crm__opportunities", "raw/crm__opportunity_splits", "raw/hr__workers", "raw/billing__invoices",
-        "raw/salesops__quotas", "raw/fx__rates", "raw/plans__plan_versions",
-        "staging/stg_crm__opportunities", "intermediate/int_commission_tier_slices",
-        "marts/fct_commission_lines", "marts/fct_monthly_payouts", "marts/fct_attainment",
-        "marts/fct_quota", "marts/fct_retention_monthly", "published/monthly_payouts",
+        "raw/crm__opportunities",
+        "raw/crm__opportunity_splits",
+        "raw/hr__workers",
+        "raw/billing__invoices",
+        "raw/salesops__quotas",
+        "raw/fx__rates",
+        "raw/plans__plan_versions",
+        "staging/stg_crm__opportunities",
+        "intermediate/int_commission_tier_slices",
+        "marts/fct_commission_lines",
+        "marts/fct_monthly_payouts",
+        "marts/fct_attainment",
+        "marts/fct_quota",
+        "marts/fct_retention_monthly",
+        "published/monthly_payouts",
     } <= keys
 
     graph = defs.resolve_asset_graph()
@@ -24,12 +34,20 @@ def test_definitions_graph_snapshot(dbt_manifest):
     published = dg.AssetKey(["published", "monthly_payouts"])
     assert graph.get(published).partitions_def is not None
     check_names = {c.name for c in graph.get_check_keys_for_assets({published})}
-    assert {"revenue_splits_sum_to_100", "commission_lines_sum_to_payouts", "payouts_within_plan_caps",
-            "fx_rate_exists", "credited_deals_map_to_active_employee", "plan_participants_have_quota",
-            "great_expectations_payout_suite"} <= check_names
+    assert {
+        "revenue_splits_sum_to_100",
+        "commission_lines_sum_to_payouts",
+        "payouts_within_plan_caps",
+        "fx_rate_exists",
+        "credited_deals_map_to_active_employee",
+        "plan_participants_have_quota",
+        "great_expectations_payout_suite",
+    } <= check_names
 
     assert {j for j in ("nightly_preview_job", "publish_month_job") if defs.resolve_job_def(j)} == {
-        "nightly_preview_job", "publish_month_job"}
+        "nightly_preview_job",
+        "publish_month_job",
+    }
     nightly = defs.resolve_job_def("nightly_preview_job")
     assert published not in set(nightly.asset_layer.selected_asset_keys), "the nightly run never publishes"
     assert published in set(defs.resolve_job_def("publish_month_job").asset_layer.selected_asset_keys)

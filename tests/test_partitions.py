@@ -18,12 +18,16 @@ def test_single_month_window_becomes_inclusive_dbt_vars():
 
 def test_multi_month_backfill_window_spans_year_end():
     assert months_in_window(date(2024, 11, 1), date(2025, 2, 1)) == [
-        date(2024, 11, 1), date(2024, 12, 1), date(2025, 1, 1)
+        date(2024, 11, 1),
+        date(2024, 12, 1),
+        date(2025, 1, 1),
     ]
     assert dbt_vars_for_window(date(2024, 11, 1), date(2025, 2, 1))["partition_end_month"] == "2025-01-01"
 
 
-@pytest.mark.parametrize(("start", "end"), [(date(2025, 3, 1), date(2025, 3, 1)), (date(2025, 3, 1), date(2025, 3, 15))])
+@pytest.mark.parametrize(
+    ("start", "end"), [(date(2025, 3, 1), date(2025, 3, 1)), (date(2025, 3, 1), date(2025, 3, 15))]
+)
 def test_empty_or_ragged_windows_are_rejected(start, end):
     with pytest.raises(ValueError):
         months_in_window(start, end)

@@ -40,7 +40,10 @@ def test_repository_plans_validate_with_an_ae_and_a_manager_plan():
     ("change", "expected"),
     [
         (lambda d: d["tiers"][1].update(rate=1.5), "ae.v1.yaml: tiers.1.rate"),
-        (lambda d: d["tiers"][1].update(from_attainment=1.1), "ae.v1.yaml: tiers.1: from_attainment 1.1 must equal"),
+        (
+            lambda d: d["tiers"][1].update(from_attainment=1.1),
+            "ae.v1.yaml: tiers.1: from_attainment 1.1 must equal",
+        ),
         (lambda d: d["tiers"][-1].update(to_attainment=3), "the last tier must be open-ended"),
         (lambda d: d.update(tier_method="progressive"), "ae.v1.yaml: tier_method"),
         (lambda d: d.pop("credit_types"), "ae.v1.yaml: credit_types: Field required"),
@@ -66,7 +69,7 @@ def test_overlapping_assignments_for_the_same_role_are_rejected(plans_copy: Path
         d["assignments"].append({**d["assignments"][0], "assignment_id": "role_ae_again"})
 
     _edit(plans_copy / "assignments.yaml", duplicate_role)
-    with pytest.raises(PlanValidationError, match="overlaps assignments.0"):
+    with pytest.raises(PlanValidationError, match=r"overlaps assignments\.0"):
         load_plan_bundle(plans_copy)
 
 

@@ -5,7 +5,6 @@ asset reports its quarantine as a (non-blocking) asset check; the payout gate bl
 payout-relevant quarantined row is unresolved.
 """
 
-
 from pathlib import Path
 
 import dagster as dg
@@ -20,8 +19,11 @@ WRITER_POOL = "duckdb_writer"
 
 def _ingestion_asset(contract: SourceContract) -> dg.AssetsDefinition:
     key = dg.AssetKey(["raw", contract.name])
-    check = dg.AssetCheckSpec(name="no_rows_quarantined", asset=key,
-                              description="Rows of this load that broke the source contract were quarantined.")
+    check = dg.AssetCheckSpec(
+        name="no_rows_quarantined",
+        asset=key,
+        description="Rows of this load that broke the source contract were quarantined.",
+    )
 
     @dg.asset(
         key=key,
@@ -44,7 +46,8 @@ def _ingestion_asset(contract: SourceContract) -> dg.AssetsDefinition:
         yield dg.MaterializeResult(
             metadata={
                 "files_loaded": len(result.files_loaded),
-                "files_skipped": result.files_skipped if isinstance(result.files_skipped, int)
+                "files_skipped": result.files_skipped
+                if isinstance(result.files_skipped, int)
                 else len(result.files_skipped),
                 "rows_read": result.rows_read,
                 "rows_loaded": result.rows_loaded,
@@ -57,7 +60,10 @@ def _ingestion_asset(contract: SourceContract) -> dg.AssetsDefinition:
             check_name="no_rows_quarantined",
             passed=quarantined_total == 0,
             severity=dg.AssetCheckSeverity.WARN,
-            metadata={"quarantined_rows_total": int(quarantined_total), "sample": dg.MetadataValue.json(list(sample or []))},
+            metadata={
+                "quarantined_rows_total": int(quarantined_total),
+                "sample": dg.MetadataValue.json(list(sample or [])),
+            },
         )
 
     return _load
@@ -70,8 +76,12 @@ PLAN_TABLES = ("plans__plan_versions", "plans__plan_tiers", "plans__plan_credit_
 
 @dg.multi_asset(
     specs=[
-        dg.AssetSpec(dg.AssetKey(["raw", table]), group_name="ingestion", kinds={"duckdb", "yaml"},
-                     description=f"Plans as code: {table.removeprefix('plans__')} from the plans/ folder.")
+        dg.AssetSpec(
+            dg.AssetKey(["raw", table]),
+            group_name="ingestion",
+            kinds={"duckdb", "yaml"},
+            description=f"Plans as code: {table.removeprefix('plans__')} from the plans/ folder.",
+        )
         for table in PLAN_TABLES
     ],
     pool=WRITER_POOL,
@@ -84,6 +94,8 @@ def compensation_plans(context: dg.AssetExecutionContext, warehouse: WarehouseRe
     for table in PLAN_TABLES:
         yield dg.MaterializeResult(
             asset_key=dg.AssetKey(["raw", table]),
-            metadata={"plan_versions": ", ".join(result.plan_versions),
-                      "plan_versions_added": result.plan_versions_added},
+            metadata={
+                "plan_versions": ", ".join(result.plan_versions),
+                "plan_versions_added": result.plan_versions_added,
+            },
         )

@@ -9,7 +9,6 @@ file, and the ~10 s per-step process start-up of the multiprocess executor is av
 `spm/warehouse=writer` tag that dagster.yaml limits to one run at a time.
 """
 
-
 from datetime import datetime
 
 import dagster as dg

@@ -6,15 +6,14 @@ naming every failing check, its rule and sample offending keys - leaving publish
 After a publication the BI serving file is rebuilt and swapped in atomically.
 """
 
-
 from datetime import date
+from pathlib import Path
 
 import dagster as dg
+from pydantic import Field
 
 from orchestration.defs.ingestion import WRITER_POOL
 from orchestration.lib.partitions import monthly_partitions, months_in_window
-from pathlib import Path
-
 from orchestration.lib.warehouse import PlatformResource, WarehouseResource
 from orchestration.publication.gates import GATES, GateContext
 from orchestration.publication.publish import (
@@ -31,7 +30,7 @@ GX_CHECK = "great_expectations_payout_suite"
 class PublicationConfig(dg.Config):
     republish: bool = False
     """Replace an already-published month whose recomputed content differs (an explicit, logged act)."""
-    acknowledge_payout_change_months: list[str] = []
+    acknowledge_payout_change_months: list[str] = Field(default_factory=list)
     """Months (YYYY-MM) whose month-over-month payout change was reviewed and accepted."""
 
 
@@ -43,10 +42,15 @@ class PublicationConfig(dg.Config):
     backfill_policy=dg.BackfillPolicy.single_run(),
     pool=WRITER_POOL,
     kinds={"duckdb"},
-    check_specs=[dg.AssetCheckSpec(g.name, asset=PUBLISHED_PAYOUTS, description=g.rule, blocking=True)
-                 for g in GATES]
-    + [dg.AssetCheckSpec(GX_CHECK, asset=PUBLISHED_PAYOUTS, blocking=True,
-                         description="Great Expectations suite on the payout rows being published.")],
+    check_specs=[dg.AssetCheckSpec(g.name, asset=PUBLISHED_PAYOUTS, description=g.rule, blocking=True) for g in GATES]
+    + [
+        dg.AssetCheckSpec(
+            GX_CHECK,
+            asset=PUBLISHED_PAYOUTS,
+            blocking=True,
+            description="Great Expectations suite on the payout rows being published.",
+        )
+    ],
     description="Published monthly payouts and their commission lines (finance pays from published.monthly_payouts).",
 )
 def published_monthly_payouts(
@@ -80,16 +84,25 @@ def published_monthly_payouts(
         if r.check_name.startswith("gx:"):
             continue
         yield dg.AssetCheckResult(
-            check_name=r.check_name, passed=r.passed,
-            metadata={"rule": r.rule, "failing_count": r.failing_count,
-                      "sample_keys": dg.MetadataValue.json(list(r.sample_keys))},
+            check_name=r.check_name,
+            passed=r.passed,
+            metadata={
+                "rule": r.rule,
+                "failing_count": r.failing_count,
+                "sample_keys": dg.MetadataValue.json(list(r.sample_keys)),
+            },
         )
     if gx_results or blocked is None:
         failing_gx = [r for r in gx_results if not r.passed]
         yield dg.AssetCheckResult(
-            check_name=GX_CHECK, passed=not failing_gx,
-            metadata={"expectations": len(gx_results), "failing": dg.MetadataValue.json(
-                [{"check": r.check_name, "sample_keys": list(r.sample_keys)} for r in failing_gx])},
+            check_name=GX_CHECK,
+            passed=not failing_gx,
+            metadata={
+                "expectations": len(gx_results),
+                "failing": dg.MetadataValue.json(
+                    [{"check": r.check_name, "sample_keys": list(r.sample_keys)} for r in failing_gx]
+                ),
+            },
         )
     if blocked is not None:
         raise dg.Failure(description=str(blocked), metadata={"months": [m.isoformat() for m in ctx.months]})

@@ -7,7 +7,6 @@ Two selections over one manifest:
 Both write the DuckDB file, so both are in the single-slot writer pool.
 """
 
-
 import json
 
 import dagster as dg

@@ -107,7 +107,9 @@ def _quarantine_sql(ctx: GateContext) -> str:
 
 def _payout_change_sql(ctx: GateContext) -> str:
     """Total payout per month in the reporting currency (month-end rate) against the month before."""
-    acknowledged = ", ".join(f"date '{m.isoformat()}'" for m in ctx.acknowledged_change_months) or "null"
+    acknowledged = ", ".join(f"date '{m.isoformat()}'" for m in sorted(ctx.acknowledged_change_months))
+    # (never `not in (null)`: that is null for every row and would silently pass every month)
+    not_acknowledged = f"and cur.payout_month not in ({acknowledged})" if acknowledged else ""
     bound = ctx.max_payout_change_ratio
     return f"""
         with totals as (
@@ -123,8 +125,8 @@ def _payout_change_sql(ctx: GateContext) -> str:
             select cur.payout_month, cur.total_reporting, prev.total_reporting as previous_total
             from totals as cur
             join totals as prev on prev.payout_month = cast(cur.payout_month - interval 1 month as date)
-            where {_in_months('cur.payout_month', ctx)}
-              and cur.payout_month not in ({acknowledged})
+            where {_in_months("cur.payout_month", ctx)}
+              {not_acknowledged}
         )
         select cast(payout_month as varchar) || ': total ' || cast(round(total_reporting, 2) as varchar)
                || ' {REPORTING_CURRENCY} vs ' || cast(round(previous_total, 2) as varchar)
@@ -139,40 +141,47 @@ GATES: tuple[Gate, ...] = (
     Gate(
         "payout_keys_unique_and_not_null",
         "one payout row per employee per month, with employee, month, currency and plan set",
-        lambda ctx: f"""
+        lambda ctx: (
+            f"""
             select coalesce(employee_id, '<null employee>') || ':' || coalesce(cast(payout_month as varchar), '?')
             from marts.fct_monthly_payouts
-            where {_in_months('payout_month', ctx)}
+            where {_in_months("payout_month", ctx)}
             group by employee_id, payout_month
             having count(*) > 1 or employee_id is null
                 or bool_or(currency_code is null) or bool_or(plan_id is null)
-        """,
+        """
+        ),
     ),
     Gate(
         "commission_line_keys_unique_and_not_null",
         "commission_line_id is unique and not null",
-        lambda ctx: f"""
+        lambda ctx: (
+            f"""
             select coalesce(commission_line_id, '<null line id>')
             from marts.fct_commission_lines
-            where {_in_months('payout_month', ctx)}
+            where {_in_months("payout_month", ctx)}
             group by commission_line_id
             having count(*) > 1 or commission_line_id is null
-        """,
+        """
+        ),
     ),
     Gate(
         "credited_deals_map_to_active_employee",
         "every credited closed-won deal maps to an employee active on the close date",
-        lambda ctx: f"""
+        lambda ctx: (
+            f"""
             select 'opportunity ' || opportunity_id || ' credit ' || credit_line_id || ' user '
                    || coalesce(credited_user_id, '<null>') || ' closed ' || cast(close_date as varchar)
             from intermediate.int_opportunity_credits
-            where {_in_months('credit_month', ctx)} and employee_id is null
-        """,
+            where {_in_months("credit_month", ctx)} and employee_id is null
+        """
+        ),
     ),
     Gate(
         "revenue_splits_sum_to_100",
         "the revenue splits of every closed-won opportunity sum to exactly 100 %",
-        lambda ctx: f"""
+        lambda ctx: (
+            f"""
             select 'opportunity ' || s.opportunity_id || ' revenue splits sum to '
                    || cast(sum(s.split_percent) as varchar) || ' %'
             from staging.stg_crm__opportunity_splits as s
@@ -181,76 +190,87 @@ GATES: tuple[Gate, ...] = (
               and {_in_months("cast(date_trunc('month', o.close_date) as date)", ctx)}
             group by s.opportunity_id
             having sum(s.split_percent) <> 100
-        """,
+        """
+        ),
     ),
     Gate(
         "plan_participants_have_quota",
         "every payee on a plan has a quota for the month",
-        lambda ctx: f"""
+        lambda ctx: (
+            f"""
             select employee_id || ':' || cast(payout_month as varchar) || ' (' || plan_id || ')'
             from marts.fct_monthly_payouts
-            where {_in_months('payout_month', ctx)} and quota_amount is null
-        """,
+            where {_in_months("payout_month", ctx)} and quota_amount is null
+        """
+        ),
     ),
     Gate(
         "plan_version_in_force",
         "every payee's assigned plan has a version in force on the payee-month's as-of date",
-        lambda ctx: f"""
+        lambda ctx: (
+            f"""
             select employee_id || ':' || cast(payout_month as varchar) || ' (' || coalesce(plan_id, '?') || ')'
             from marts.fct_monthly_payouts
-            where {_in_months('payout_month', ctx)} and plan_version is null
-        """,
+            where {_in_months("payout_month", ctx)} and plan_version is null
+        """
+        ),
     ),
     Gate(
         "fx_rate_exists",
         "an FX rate exists for every currency and date a credit or quota is converted at",
-        lambda ctx: f"""
+        lambda ctx: (
+            f"""
             select 'credit ' || credit_line_id || ' ' || deal_currency || '->' || pay_currency || ' on '
                    || cast(close_date as varchar)
             from intermediate.int_opportunity_credits
-            where {_in_months('credit_month', ctx)} and employee_id is not null and fx_rate is null
+            where {_in_months("credit_month", ctx)} and employee_id is not null and fx_rate is null
             union all
             select 'team credit ' || team_credit_id || ' ' || deal_currency || '->' || pay_currency || ' on '
                    || cast(close_date as varchar)
             from intermediate.int_team_credits
-            where {_in_months('credit_month', ctx)} and fx_rate is null
+            where {_in_months("credit_month", ctx)} and fx_rate is null
             union all
             select 'quota ' || employee_id || ':' || cast(payout_month as varchar) || ' ' || sheet_currency
                    || '->' || pay_currency
             from intermediate.int_quota_monthly
-            where {_in_months('payout_month', ctx)} and sheet_quota_amount is not null and quota_fx_rate is null
-        """,
+            where {_in_months("payout_month", ctx)} and sheet_quota_amount is not null and quota_fx_rate is null
+        """
+        ),
     ),
     Gate(
         "commission_lines_sum_to_payouts",
         "for every payee-month, commission lines sum exactly (to the cent) to net_payout_amount",
-        lambda ctx: f"""
+        lambda ctx: (
+            f"""
             with line_totals as (
                 select employee_id, payout_month, sum(commission_amount) as line_total
                 from marts.fct_commission_lines
-                where {_in_months('payout_month', ctx)}
+                where {_in_months("payout_month", ctx)}
                 group by employee_id, payout_month
             )
             select coalesce(p.employee_id, l.employee_id) || ':'
                    || cast(coalesce(p.payout_month, l.payout_month) as varchar) || ' payout '
                    || coalesce(cast(p.net_payout_amount as varchar), '<missing>') || ' vs lines '
                    || coalesce(cast(l.line_total as varchar), '0')
-            from (select * from marts.fct_monthly_payouts where {_in_months('payout_month', ctx)}) as p
+            from (select * from marts.fct_monthly_payouts where {_in_months("payout_month", ctx)}) as p
             full outer join line_totals as l
               on p.employee_id = l.employee_id and p.payout_month = l.payout_month
             where p.employee_id is null
                or coalesce(l.line_total, 0) <> p.net_payout_amount
-        """,
+        """
+        ),
     ),
     Gate(
         "payouts_within_plan_caps",
         "no net payout exceeds the plan's payout cap",
-        lambda ctx: f"""
+        lambda ctx: (
+            f"""
             select employee_id || ':' || cast(payout_month as varchar) || ' payout '
                    || cast(net_payout_amount as varchar) || ' > cap ' || cast(cap_amount as varchar)
             from marts.fct_monthly_payouts
-            where {_in_months('payout_month', ctx)} and cap_amount is not null and net_payout_amount > cap_amount
-        """,
+            where {_in_months("payout_month", ctx)} and cap_amount is not null and net_payout_amount > cap_amount
+        """
+        ),
     ),
     Gate(
         "payout_change_within_bound",

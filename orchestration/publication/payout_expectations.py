@@ -19,11 +19,20 @@ log = logging.getLogger(__name__)
 SUITE_NAME = "monthly_payouts"
 
 
-def _build_suite(gx):  # noqa: ANN001 - the gx module, imported lazily
+def _build_suite(gx):
     e = gx.expectations
     suite = gx.ExpectationSuite(name=SUITE_NAME)
-    for column in ("payout_id", "employee_id", "payout_month", "currency_code", "plan_id", "plan_version",
-                   "net_payout_amount", "gross_commission_amount", "cap_adjustment_amount"):
+    for column in (
+        "payout_id",
+        "employee_id",
+        "payout_month",
+        "currency_code",
+        "plan_id",
+        "plan_version",
+        "net_payout_amount",
+        "gross_commission_amount",
+        "cap_adjustment_amount",
+    ):
         suite.add_expectation(e.ExpectColumnValuesToNotBeNull(column=column))
     suite.add_expectation(e.ExpectColumnValuesToBeUnique(column="payout_id"))
     suite.add_expectation(e.ExpectCompoundColumnsToBeUnique(column_list=["employee_id", "payout_month"]))
@@ -33,7 +42,10 @@ def _build_suite(gx):  # noqa: ANN001 - the gx module, imported lazily
     suite.add_expectation(e.ExpectColumnValuesToBeBetween(column="cap_adjustment_amount", max_value=0))
     suite.add_expectation(
         e.ExpectColumnPairValuesAToBeGreaterThanB(
-            column_A="cap_amount", column_B="net_payout_amount", or_equal=True, ignore_row_if="either_value_is_missing"
+            column_A="cap_amount",
+            column_B="net_payout_amount",
+            or_equal=True,
+            ignore_row_if="either_value_is_missing",
         )
     )
     suite.add_expectation(
@@ -71,8 +83,10 @@ def validate_payouts(payouts: pd.DataFrame) -> list[CheckResult]:
     for r in outcome.results:
         cfg = r.expectation_config
         kwargs = {k: v for k, v in cfg.kwargs.items() if k not in ("batch_id",)}
-        target = kwargs.get("column") or kwargs.get("column_list") or (
-            f"{kwargs.get('column_A')} vs {kwargs.get('column_B')}" if "column_A" in kwargs else "table"
+        target = (
+            kwargs.get("column")
+            or kwargs.get("column_list")
+            or (f"{kwargs.get('column_A')} vs {kwargs.get('column_B')}" if "column_A" in kwargs else "table")
         )
         indexes = list(r.result.get("unexpected_index_list") or [])
         sample = tuple(

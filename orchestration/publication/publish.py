@@ -46,8 +46,10 @@ class PublicationBlocked(RuntimeError):
         self.months = tuple(months)
         self.results = results
         failing = [r for r in results if not r.passed]
-        lines = [f"publication of {', '.join(m.strftime('%Y-%m') for m in self.months)} blocked by "
-                 f"{len(failing)} failing check(s); published tables are unchanged:"]
+        lines = [
+            f"publication of {', '.join(m.strftime('%Y-%m') for m in self.months)} blocked by "
+            f"{len(failing)} failing check(s); published tables are unchanged:"
+        ]
         lines += [f"  - {r.describe()}" for r in failing]
         super().__init__("\n".join(lines))
 
@@ -71,7 +73,10 @@ def code_version() -> str:
             ["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True, check=True
         ).stdout.strip()
         dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO_ROOT, capture_output=True, text=True
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
         ).stdout.strip()
         return sha + ("-dirty" if dirty else "")
     except (OSError, subprocess.CalledProcessError):
@@ -105,13 +110,13 @@ def ensure_publication_tables(conn: duckdb.DuckDBPyConnection) -> None:
 def _content_hash(conn: duckdb.DuckDBPyConnection, relation: str, month: date, key: str) -> str:
     """Order-independent fingerprint of a month's rows (all columns except publication metadata)."""
     columns = [
-        r[0] for r in conn.execute(f"select * from {relation} limit 0").description
+        r[0]
+        for r in conn.execute(f"select * from {relation} limit 0").description
         if r[0] not in ("publication_id", "published_at")
     ]
     row_text = " || '|' || ".join(f"coalesce(cast({c} as varchar), '<null>')" for c in columns)
     digest = conn.execute(
-        f"select md5(coalesce(string_agg({row_text}, '\n' order by {key}), '')) from {relation} "
-        "where payout_month = ?",
+        f"select md5(coalesce(string_agg({row_text}, '\n' order by {key}), '')) from {relation} where payout_month = ?",
         [month],
     ).fetchone()[0]
     return str(digest)
@@ -125,8 +130,7 @@ def _source_manifest(conn: duckdb.DuckDBPyConnection) -> dict[str, object]:
            from raw._loaded_files group by entity order by entity"""
     ).fetchall()
     plans = conn.execute(
-        "select plan_id || '.v' || cast(plan_version as varchar), content_hash from raw.plans__plan_versions"
-        " order by 1"
+        "select plan_id || '.v' || cast(plan_version as varchar), content_hash from raw.plans__plan_versions order by 1"
     ).fetchall()
     return {
         "source_loads": {
@@ -157,8 +161,19 @@ def _record_checks(conn: duckdb.DuckDBPyConnection, run_id: str, ctx: GateContex
     months = ",".join(m.isoformat() for m in ctx.months)
     conn.executemany(
         "insert into audit.check_results values (?, ?, ?, ?, ?, ?, ?, ?)",
-        [[run_id, now, months, r.check_name, r.rule, r.passed, r.failing_count, json.dumps(list(r.sample_keys))]
-         for r in results],
+        [
+            [
+                run_id,
+                now,
+                months,
+                r.check_name,
+                r.rule,
+                r.passed,
+                r.failing_count,
+                json.dumps(list(r.sample_keys)),
+            ]
+            for r in results
+        ],
     )
 
 
@@ -179,8 +194,16 @@ def publish_months(
         if present == 0:
             raise PublicationBlocked(
                 ctx.months,
-                [CheckResult("preview_exists", "the month's payout preview has been built", False, 1,
-                             (month.isoformat(),), "build the month (dbt) before publishing it")],
+                [
+                    CheckResult(
+                        "preview_exists",
+                        "the month's payout preview has been built",
+                        False,
+                        1,
+                        (month.isoformat(),),
+                        "build the month (dbt) before publishing it",
+                    )
+                ],
             )
     results = evaluate_all_checks(conn, ctx, run_great_expectations=run_great_expectations)
     _record_checks(conn, run_id, ctx, results)
@@ -234,7 +257,8 @@ def publish_months(
                 ).fetchall()
             )
             plan_versions = [
-                r[0] for r in conn.execute(
+                r[0]
+                for r in conn.execute(
                     """select distinct plan_id || '.v' || cast(plan_version as varchar)
                        from marts.fct_monthly_payouts where payout_month = ? order by 1""",
                     [month],
@@ -253,8 +277,18 @@ def publish_months(
             }
             conn.execute(
                 "insert into audit.publications values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [publication_id, month, run_id, published_at, counts[0], counts[1], payout_hash, lines_hash,
-                 json.dumps(totals, sort_keys=True), json.dumps(manifest, sort_keys=True, default=str)],
+                [
+                    publication_id,
+                    month,
+                    run_id,
+                    published_at,
+                    counts[0],
+                    counts[1],
+                    payout_hash,
+                    lines_hash,
+                    json.dumps(totals, sort_keys=True),
+                    json.dumps(manifest, sort_keys=True, default=str),
+                ],
             )
             published.append(month)
             payout_rows += int(counts[0])

@@ -34,9 +34,7 @@ def test_publish_job_publishes_one_row_per_payee_month_reconciling_to_commission
     result = platform.run("publish_month_job", JAN, MAR)
     assert result.success
 
-    payee_months = platform.query(
-        "select employee_id, payout_month from intermediate.int_payee_months order by 1, 2"
-    )
+    payee_months = platform.query("select employee_id, payout_month from intermediate.int_payee_months order by 1, 2")
     published = platform.query("select employee_id, payout_month from published.monthly_payouts order by 1, 2")
     assert published == payee_months
     assert len(published) == len(set(published)), "one row per payee per month"
@@ -66,7 +64,9 @@ def test_publish_job_publishes_one_row_per_payee_month_reconciling_to_commission
 
     with duckdb.connect(str(platform.settings.serving_path), read_only=True) as serving:
         served = serving.execute("select count(*) from published.monthly_payouts").fetchone()[0]
-        schemas = {r[0] for r in serving.execute("select distinct table_schema from information_schema.tables").fetchall()}
+        schemas = {
+            r[0] for r in serving.execute("select distinct table_schema from information_schema.tables").fetchall()
+        }
     assert served == len(published)
     assert {"published", "marts"} <= schemas
 
@@ -92,10 +92,20 @@ def test_revenue_splits_of_90_percent_block_publication_naming_the_opportunity(p
     bad_file = platform.landing_dir / "crm" / "opportunity_splits" / "opportunity_splits_2025-03-31-fix.csv"
     with bad_file.open("w", newline="") as f:
         writer = csv.writer(f, lineterminator="\n")
-        writer.writerow(["split_id", "opportunity_id", "user_id", "split_type", "split_percent", "is_deleted",
-                         "last_modified"])
-        writer.writerow([raw_row[0], raw_row[1], raw_row[2], raw_row[3], raw_row[4] - 10, "false",
-                         "2025-03-31T23:00:00"])
+        writer.writerow(
+            [
+                "split_id",
+                "opportunity_id",
+                "user_id",
+                "split_type",
+                "split_percent",
+                "is_deleted",
+                "last_modified",
+            ]
+        )
+        writer.writerow(
+            [raw_row[0], raw_row[1], raw_row[2], raw_row[3], raw_row[4] - 10, "false", "2025-03-31T23:00:00"]
+        )
 
     result = platform.run("publish_month_job", MAR, MAR)
     assert not result.success

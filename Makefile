@@ -1,0 +1,41 @@
+# Two commands do everything on a fresh machine with Python 3.11:
+#   make demo   - set up, generate the demo company, build and publish every closed month, print a summary
+#   make test   - set up and run the whole test suite (what CI runs, via .ci/run)
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+export DAGSTER_HOME := $(CURDIR)
+export SPM_DAGSTER_STORAGE_DIR := $(CURDIR)/.dagster_home
+export DBT_SEND_ANONYMOUS_USAGE_STATS := false
+
+.PHONY: setup demo test test-fast lint ui clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip uv
+
+# Installs exactly the locked versions, then the project itself, then parses the dbt project so Dagster
+# finds a manifest (Dagster never parses dbt at import time outside `dagster dev`).
+setup: $(BIN)/python
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements.lock
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
+	cd dbt_project && ../$(BIN)/dbt parse --quiet
+
+demo: setup
+	$(BIN)/spm demo
+
+test: setup
+	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+test-fast: setup
+	$(BIN)/python -m pytest -q -m "not slow"
+
+lint: setup
+	$(BIN)/ruff check .
+
+ui: setup
+	$(BIN)/dagster dev -m orchestration.definitions
+
+clean:
+	rm -rf data .dagster_home dbt_project/target dbt_project/logs

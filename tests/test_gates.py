@@ -1,0 +1,66 @@
+"""Blocking gates on a hand-built warehouse: each names its offenders, and passes when there are none."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import duckdb
+import pytest
+
+from orchestration.publication.gates import GATES, GateContext, evaluate_gates
+
+GATE = {g.name: g for g in GATES}
+NOV, DEC, JAN = date(2024, 11, 1), date(2024, 12, 1), date(2025, 1, 1)
+
+
+@pytest.fixture
+def warehouse() -> duckdb.DuckDBPyConnection:
+    conn = duckdb.connect()
+    conn.execute("create schema marts; create schema intermediate; create schema staging")
+    conn.execute(
+        """create table marts.fct_monthly_payouts as select * from (values
+             ('E1', date '2024-11-01', 'USD', 1000.00::decimal(18,2), 5000.00::decimal(18,2)),
+             ('E2', date '2024-11-01', 'EUR', 1000.00::decimal(18,2), 5000.00::decimal(18,2)),
+             ('E1', date '2024-12-01', 'USD', 1100.00::decimal(18,2), 5000.00::decimal(18,2)),
+             ('E2', date '2024-12-01', 'EUR', 1100.00::decimal(18,2), 5000.00::decimal(18,2)),
+             ('E1', date '2025-01-01', 'USD', 4000.00::decimal(18,2), 5000.00::decimal(18,2)),
+             ('E2', date '2025-01-01', 'EUR',  900.00::decimal(18,2), 5000.00::decimal(18,2))
+           ) t(employee_id, payout_month, currency_code, net_payout_amount, cap_amount)"""
+    )
+    conn.execute(
+        """create table intermediate.int_fx_rates as
+           select d::date as rate_date, c as currency_code, case c when 'USD' then 1.0 else 1.1 end as rate_to_reporting
+           from range(date '2024-11-01', date '2025-02-01', interval 1 day) r(d), (values ('USD'), ('EUR')) v(c)"""
+    )
+    return conn
+
+
+def _only(conn, name: str, ctx: GateContext):
+    return evaluate_gates(conn, ctx, [GATE[name]])[0]
+
+
+def test_payout_change_within_bound_passes_steady_months(warehouse):
+    result = _only(warehouse, "payout_change_within_bound", GateContext(months=(DEC,), max_payout_change_ratio=0.5))
+    assert result.passed
+
+
+def test_payout_change_above_bound_blocks_and_names_the_month(warehouse):
+    # Jan total = 4000 + 900*1.1 = 4990 vs Dec 1100 + 1210 = 2310: +116 %
+    result = _only(warehouse, "payout_change_within_bound", GateContext(months=(DEC, JAN), max_payout_change_ratio=0.5))
+    assert not result.passed
+    assert result.failing_count == 1
+    assert result.sample_keys[0].startswith("2025-01-01: total 4990.00 USD vs 2310.00")
+
+
+def test_acknowledged_payout_change_passes(warehouse):
+    ctx = GateContext(months=(JAN,), max_payout_change_ratio=0.5, acknowledged_change_months=frozenset({JAN}))
+    assert _only(warehouse, "payout_change_within_bound", ctx).passed
+
+
+def test_payout_above_cap_is_reported_with_its_key(warehouse):
+    result = _only(warehouse, "payouts_within_plan_caps", GateContext(months=(JAN,)))
+    assert result.passed
+    warehouse.execute("update marts.fct_monthly_payouts set net_payout_amount = 5000.01 where employee_id = 'E2'")
+    result = _only(warehouse, "payouts_within_plan_caps", GateContext(months=(JAN,)))
+    assert not result.passed
+    assert result.sample_keys == ("E2:2025-01-01 payout 5000.01 > cap 5000.00",)
