@@ -71,6 +71,26 @@ def test_publish_job_publishes_one_row_per_payee_month_reconciling_to_commission
     assert {"published", "marts"} <= schemas
 
 
+def test_dbt_unit_tests_for_tiers_proration_and_fx_pass(platform):
+    """The hand-computed dbt unit tests (tier math, proration, FX) pass against a built warehouse."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    assert platform.run("nightly_preview_job", JAN, JAN).success
+    assert platform.query("select count(*) from information_schema.tables where table_schema = 'published'") == [(0,)]
+    completed = subprocess.run(
+        [str(Path(sys.executable).parent / "dbt"), "test", "--select", "test_type:unit"],
+        cwd=Path(__file__).resolve().parents[2] / "dbt_project",
+        env={**os.environ, "SPM_WAREHOUSE_PATH": str(platform.warehouse_path)},
+        capture_output=True,
+        text=True,
+    )
+    assert completed.returncode == 0, completed.stdout[-3000:]
+    assert "PASS=8" in completed.stdout
+
+
 def test_revenue_splits_of_90_percent_block_publication_naming_the_opportunity(platform):
     assert platform.run("publish_month_job", JAN, FEB).success
     before = _published_snapshot(platform)
