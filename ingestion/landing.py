@@ -176,15 +176,11 @@ def _csv_header(landed: LandedFile, contract: SourceContract) -> list[str]:
         raise _error(contract, rel, "empty_file", "no header row")
     names = [c.strip() for c in row]
     if "" in names:
-        raise _error(
-            contract, rel, "malformed_header", f"empty column name at position {names.index('') + 1}", 1
-        )
+        raise _error(contract, rel, "malformed_header", f"empty column name at position {names.index('') + 1}", 1)
     seen: dict[str, str] = {}
     for name in names:
         if name.lower() in seen:
-            raise _error(
-                contract, rel, "duplicate_columns", f"column {name!r} appears more than once in the header", 1
-            )
+            raise _error(contract, rel, "duplicate_columns", f"column {name!r} appears more than once in the header", 1)
         seen[name.lower()] = name
     return names
 
@@ -212,16 +208,12 @@ def _stage_jsonl(conn: duckdb.DuckDBPyConnection, landed: LandedFile, contract: 
         f"SELECT min({ident(STAGE_ROW)}) FROM {stage} WHERE json_type(json) <> 'OBJECT'"
     ).fetchone()
     if first_bad is not None:
-        raise _error(
-            contract, landed.relative_path, "malformed_jsonl", f"record {first_bad} is not a JSON object"
-        )
+        raise _error(contract, landed.relative_path, "malformed_jsonl", f"record {first_bad} is not a JSON object")
     keys = [k for (k,) in conn.execute(f"SELECT DISTINCT unnest(json_keys(json)) FROM {stage}").fetchall()]
     return StagedFile("jsonl", tuple(sorted(keys)), rows)
 
 
-def _stage_parquet(
-    conn: duckdb.DuckDBPyConnection, landed: LandedFile, contract: SourceContract
-) -> StagedFile:
+def _stage_parquet(conn: duckdb.DuckDBPyConnection, landed: LandedFile, contract: SourceContract) -> StagedFile:
     """Parquet is typed already, but casting every column to text lets one validation path serve all formats
     (e.g. a double NaN becomes 'nan' and is caught by the `finite` rule)."""
     try:
@@ -255,9 +247,7 @@ _ERROR_CLASS_PREFIX = re.compile(r"^[A-Z][A-Za-z ]* Error: ")
 _STOP_PREFIXES = ("Possible fix", "Possible Solution", "LINE 1:", "file =")
 
 
-def _reader_error(
-    contract: SourceContract, landed: LandedFile, rule: str, exc: duckdb.Error
-) -> SourceContractError:
+def _reader_error(contract: SourceContract, landed: LandedFile, rule: str, exc: duckdb.Error) -> SourceContractError:
     """Turn a DuckDB reader error into a SourceContractError without leaking row contents.
 
     DuckDB's CSV errors echo the offending line ("Original Line: ..."), which may contain pay data; only the
@@ -281,9 +271,7 @@ def _reader_error(
     return _error(contract, landed.relative_path, rule, detail, line)
 
 
-def _error(
-    contract: SourceContract, file: str, rule: str, detail: str, line: int | None = None
-) -> SourceContractError:
+def _error(contract: SourceContract, file: str, rule: str, detail: str, line: int | None = None) -> SourceContractError:
     return SourceContractError(
         source=contract.source, entity=contract.entity, file=file, rule=rule, detail=detail, line=line
     )

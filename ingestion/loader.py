@@ -221,19 +221,13 @@ class _ColumnPlan:
 
     @property
     def is_numeric(self) -> bool:
-        return (
-            self.canonical_type.startswith("DECIMAL")
-            or self.canonical_type in _INTEGER_TYPES
-            or self.is_float
-        )
+        return self.canonical_type.startswith("DECIMAL") or self.canonical_type in _INTEGER_TYPES or self.is_float
 
 
 # ----------------------------------------------------------------------------------------------- public API
 
 
-def ensure_raw_tables(
-    conn: duckdb.DuckDBPyConnection, contracts: Iterable[SourceContract] = CONTRACTS
-) -> None:
+def ensure_raw_tables(conn: duckdb.DuckDBPyConnection, contracts: Iterable[SourceContract] = CONTRACTS) -> None:
     """Create the `raw` schema, the metadata tables and an empty raw table per contract, if missing.
 
     Lets dbt sources (and Dagster asset checks) resolve before the first file ever lands. A contract column
@@ -301,9 +295,7 @@ def load_entity(
         rows_duplicate=sum(s.rows_duplicate for s in stats),
         rows_quarantined=sum(s.rows_quarantined for s in stats),
         unexpected_columns={
-            f.relative_path: s.unexpected_columns
-            for f, s in zip(new_files, stats, strict=True)
-            if s.unexpected_columns
+            f.relative_path: s.unexpected_columns for f, s in zip(new_files, stats, strict=True) if s.unexpected_columns
         },
         load_ids=[s.load_id for s in stats],
     )
@@ -357,9 +349,7 @@ def _ensure_raw_table(conn: duckdb.DuckDBPyConnection, contract: SourceContract)
         wanted = _canonical_type(conn, column.type)
         if column.name not in existing:
             log.info("%s: adding contract column %s to the raw table", contract.name, column.name)
-            conn.execute(
-                f"ALTER TABLE {_raw_table(contract)} ADD COLUMN {ident(column.name)} {sql_type(column.type)}"
-            )
+            conn.execute(f"ALTER TABLE {_raw_table(contract)} ADD COLUMN {ident(column.name)} {sql_type(column.type)}")
         elif existing[column.name] != wanted:
             raise RawSchemaError(
                 f"{contract.raw_table}.{column.name} is {existing[column.name]} but the contract says "
@@ -720,9 +710,7 @@ def _record_key_sql(contract: SourceContract, staged: StagedFile) -> str:
     return f"concat_ws(', ', {', '.join(parts)})"
 
 
-_QUARANTINE_COLUMNS = (
-    "load_id, entity, source_file, source_row, record_key, rule, detail, raw_record, quarantined_at"
-)
+_QUARANTINE_COLUMNS = "load_id, entity, source_file, source_row, record_key, rule, detail, raw_record, quarantined_at"
 
 
 def _insert_violations_sql(contract: SourceContract, staged: StagedFile) -> str:

@@ -76,9 +76,7 @@ class Platform:
 
 
 @pytest.fixture
-def platform(
-    tmp_path: Path, dbt_manifest: Path, small_company_landing: Path, monkeypatch
-) -> Iterator[Platform]:
+def platform(tmp_path: Path, dbt_manifest: Path, small_company_landing: Path, monkeypatch) -> Iterator[Platform]:
     """A fresh platform whose landing folder holds a copy of the small company."""
     import dagster as dg
 

@@ -138,9 +138,7 @@ def landing(tmp_path: Path) -> Path:
 
 
 def test_loads_typed_rows_with_metadata(conn, landing):
-    path = write_csv(
-        landing, OPPS, "2024-02-10.csv", [opp(), opp(opportunity_id="O2", amount="7", is_won="false")]
-    )
+    path = write_csv(landing, OPPS, "2024-02-10.csv", [opp(), opp(opportunity_id="O2", amount="7", is_won="false")])
 
     result = load_entity(conn, landing, OPPS, now=NOW)
 
@@ -226,9 +224,7 @@ def test_csv_empty_string_is_null_for_nullable_columns(conn, landing):
 
     load_entity(conn, landing, OPPS, now=NOW)
 
-    assert rows(conn, "SELECT opportunity_name, contract_term_months FROM raw.crm__opportunities") == [
-        (None, None)
-    ]
+    assert rows(conn, "SELECT opportunity_name, contract_term_months FROM raw.crm__opportunities") == [(None, None)]
 
 
 def test_timestamp_with_utc_offset_is_converted_to_utc(conn, landing):
@@ -298,9 +294,7 @@ def test_same_version_key_redelivered_is_skipped(conn, landing):
     load_entity(conn, landing, OPPS, now=NOW)
 
     # Overlapping extract: O1 again (same version, amount spelled differently), plus a repeat within the file.
-    write_csv(
-        landing, OPPS, "b.csv", [opp(amount="1000.5"), opp(opportunity_id="O2"), opp(opportunity_id="O2")]
-    )
+    write_csv(landing, OPPS, "b.csv", [opp(amount="1000.5"), opp(opportunity_id="O2"), opp(opportunity_id="O2")])
     result = load_entity(conn, landing, OPPS, now=NOW)
 
     assert (result.rows_read, result.rows_loaded, result.rows_duplicate, result.rows_quarantined) == (
@@ -309,15 +303,11 @@ def test_same_version_key_redelivered_is_skipped(conn, landing):
         2,
         0,
     )
-    assert rows(
-        conn, "SELECT opportunity_id, count(*) FROM raw.crm__opportunities GROUP BY ALL ORDER BY 1"
-    ) == [
+    assert rows(conn, "SELECT opportunity_id, count(*) FROM raw.crm__opportunities GROUP BY ALL ORDER BY 1") == [
         ("O1", 1),
         ("O2", 1),
     ]
-    assert rows(conn, "SELECT rows_duplicate FROM raw._loaded_files WHERE source_file LIKE '%b.csv'") == [
-        (2,)
-    ]
+    assert rows(conn, "SELECT rows_duplicate FROM raw._loaded_files WHERE source_file LIKE '%b.csv'") == [(2,)]
 
 
 def test_conflicting_duplicate_in_same_load_is_quarantined(conn, landing):
@@ -326,9 +316,7 @@ def test_conflicting_duplicate_in_same_load_is_quarantined(conn, landing):
     result = load_entity(conn, landing, OPPS, now=NOW)
 
     assert (result.rows_loaded, result.rows_duplicate, result.rows_quarantined) == (1, 1, 1)
-    assert quarantine(conn) == [
-        (2, "opportunity_id=O1", "conflicting_duplicate:opportunity_id,last_modified")
-    ]
+    assert quarantine(conn) == [(2, "opportunity_id=O1", "conflicting_duplicate:opportunity_id,last_modified")]
     assert rows(conn, "SELECT amount FROM raw.crm__opportunities") == [(Decimal("1000.50"),)]
 
 
@@ -440,9 +428,7 @@ def test_non_utf8_file_raises(conn, landing):
     path = write_csv(landing, OPPS, "a.csv", [opp()])
     with path.open("ab") as fh:
         fh.write(
-            "O2,A1,U1,Caf\u00e9 deal,new,Prospecting,5,USD,2024-01-01,2024-01-01,f,f,,2024-01-01\n".encode(
-                "latin-1"
-            )
+            "O2,A1,U1,Caf\u00e9 deal,new,Prospecting,5,USD,2024-01-01,2024-01-01,f,f,,2024-01-01\n".encode("latin-1")
         )
 
     with pytest.raises(SourceContractError, match=r"crm/opportunities/a\.csv") as info:
@@ -487,9 +473,7 @@ def test_unreadable_parquet_raises(conn, landing):
 
 
 def test_source_contract_error_survives_pickling():
-    err = SourceContractError(
-        source="crm", entity="users", file="f.csv", rule="empty_file", detail="d", line=3
-    )
+    err = SourceContractError(source="crm", entity="users", file="f.csv", rule="empty_file", detail="d", line=3)
 
     clone = pickle.loads(pickle.dumps(err))
 
@@ -512,9 +496,9 @@ def test_extra_column_is_recorded_as_drift_and_load_succeeds(conn, landing):
 
     assert result.rows_loaded == 1
     assert result.unexpected_columns == {"crm/opportunities/a.csv": ["probability"]}
-    assert rows(
-        conn, "SELECT load_id, entity, source_file, column_name, detected_at FROM raw._schema_drift"
-    ) == [(result.load_ids[0], "crm__opportunities", "crm/opportunities/a.csv", "probability", NOW)]
+    assert rows(conn, "SELECT load_id, entity, source_file, column_name, detected_at FROM raw._schema_drift") == [
+        (result.load_ids[0], "crm__opportunities", "crm/opportunities/a.csv", "probability", NOW)
+    ]
     raw_columns = {
         name
         for (name,) in rows(
@@ -530,24 +514,14 @@ def test_extra_column_is_recorded_as_drift_and_load_succeeds(conn, landing):
 @pytest.mark.parametrize(
     ("overrides", "record_key", "rules"),
     [
-        pytest.param(
-            {"amount": "12,5"}, "opportunity_id=O2", ["type:amount:decimal(18,2)"], id="bad-decimal"
-        ),
-        pytest.param(
-            {"close_date": "2024-02-30"}, "opportunity_id=O2", ["type:close_date:date"], id="bad-date"
-        ),
+        pytest.param({"amount": "12,5"}, "opportunity_id=O2", ["type:amount:decimal(18,2)"], id="bad-decimal"),
+        pytest.param({"close_date": "2024-02-30"}, "opportunity_id=O2", ["type:close_date:date"], id="bad-date"),
         pytest.param({"is_won": "maybe"}, "opportunity_id=O2", ["type:is_won:boolean"], id="bad-boolean"),
-        pytest.param(
-            {"opportunity_id": ""}, "opportunity_id=<null>", ["not_null:opportunity_id"], id="null-key"
-        ),
-        pytest.param(
-            {"owner_user_id": "  "}, "opportunity_id=O2", ["not_null:owner_user_id"], id="blank-required"
-        ),
+        pytest.param({"opportunity_id": ""}, "opportunity_id=<null>", ["not_null:opportunity_id"], id="null-key"),
+        pytest.param({"owner_user_id": "  "}, "opportunity_id=O2", ["not_null:owner_user_id"], id="blank-required"),
         pytest.param({"stage": "Won"}, "opportunity_id=O2", ["allowed_values:stage"], id="disallowed-value"),
         pytest.param({"amount": "-0.01"}, "opportunity_id=O2", ["non_negative:amount"], id="negative-amount"),
-        pytest.param(
-            {"amount": "NaN"}, "opportunity_id=O2", ["finite:amount", "non_negative:amount"], id="nan"
-        ),
+        pytest.param({"amount": "NaN"}, "opportunity_id=O2", ["finite:amount", "non_negative:amount"], id="nan"),
         pytest.param({"amount": "inf"}, "opportunity_id=O2", ["finite:amount"], id="infinite"),
         pytest.param(
             {"contract_term_months": "nan"},
@@ -739,10 +713,7 @@ def test_ensure_raw_tables_creates_empty_tables_for_every_contract(conn):
     ensure_raw_tables(conn, CONTRACTS)  # idempotent
 
     tables = {
-        name
-        for (name,) in rows(
-            conn, "SELECT table_name FROM information_schema.tables WHERE table_schema = 'raw'"
-        )
+        name for (name,) in rows(conn, "SELECT table_name FROM information_schema.tables WHERE table_schema = 'raw'")
     }
     assert tables == {c.name for c in CONTRACTS} | set(METADATA_TABLES)
     for c in CONTRACTS:
