@@ -27,6 +27,7 @@ from pydantic import ValidationError
 from ingestion.contracts import CONTRACTS, CONTRACTS_BY_NAME, REPORTING_CURRENCY, SourceContract
 from ingestion.demo import CompanyConfig, GenerationSummary, generate_company
 from ingestion.demo.cli import main as cli_main
+from ingestion.demo.crm import _close_after
 from ingestion.demo.writers import arrow_schema
 
 SMALL = CompanyConfig(payees=30, months=4, seed=7)
@@ -35,6 +36,8 @@ CONFIGS = {
     "tiny": CompanyConfig(payees=5, months=1, seed=3, start_month=date(2025, 1, 1)),
     "leap-year": CompanyConfig(payees=80, months=14, seed=11, start_month=date(2020, 1, 1)),
 }
+STEADY = CompanyConfig(payees=160, months=9, seed=13, start_month=date(2025, 1, 1))
+"""Big enough for monthly closed-won totals to mean something (~70 wins a month), small enough to be fast."""
 CURRENCIES = {"USD", "CAD", "EUR", "GBP", "AUD"}
 
 
@@ -360,14 +363,80 @@ def test_won_deal_owners_and_split_users_are_active_on_close_date(company):
 
 
 def test_opportunities_reference_accounts_and_crm_users(company):
-    accounts = {k[0] for k in _latest(_rows(company, "crm__accounts"), ("account_id",))}
+    accounts = {k[0]: a for k, a in _latest(_rows(company, "crm__accounts"), ("account_id",)).items()}
     users = {k[0] for k in _latest(_rows(company, "crm__users"), ("user_id",))}
     hr = _Hr(company)
     assert set(hr.by_user) < users, "every worker has a CRM user, plus a few non-sales users"
     for o in _rows(company, "crm__opportunities"):
         assert o["account_id"] in accounts and o["owner_user_id"] in hr.by_user
+        assert accounts[o["account_id"]]["created_date"] <= o["created_date"], o
         assert o["created_date"] <= o["close_date"]
         assert o["last_modified"].date() >= o["created_date"]
+
+
+def test_pre_horizon_pipeline_arrives_in_the_first_extract(company):
+    """The pipeline exists before the horizon: deals created earlier arrive as one version stamped at the
+    horizon start (their state then), owned by an AE employed on the creation day; deals that also closed
+    before the horizon are history the platform never sees."""
+    cfg = company.config
+    hr = _Hr(company)
+    histories: dict[str, list[dict]] = defaultdict(list)
+    for o in _rows(company, "crm__opportunities"):
+        histories[o["opportunity_id"]].append(o)
+    pre_horizon = 0
+    for opp_id, history in histories.items():
+        history.sort(key=lambda r: r["last_modified"])
+        first = history[0]
+        owner = hr.by_user[first["owner_user_id"]]
+        assert hr.employed_on(owner, first["created_date"]), (opp_id, owner)
+        assert hr.row_on(owner, first["created_date"])["job_role"] == "AE", opp_id
+        assert not first["is_closed"], opp_id
+        if first["created_date"] < cfg.horizon_start:
+            pre_horizon += 1
+            assert first["last_modified"] == cfg.horizon_start_ts, opp_id
+        for version in history:
+            if version["is_closed"]:
+                assert version["close_date"] >= cfg.horizon_start, version
+    if cfg.payees >= 30:
+        assert pre_horizon, "expected open pipeline from before the horizon"
+    ids = sorted(histories)
+    assert ids == [f"OPP{n:07d}" for n in range(1, len(ids) + 1)], "ids are contiguous (no hidden history)"
+
+
+def test_closed_won_volume_is_at_steady_state_from_the_first_month(tmp_path):
+    """No cold start: the first month closes about as much as months 3-6 (count and reporting-currency
+    amount), which is what keeps the first payout months from tripping the month-over-month gate."""
+    summary = generate_company(STEADY, tmp_path)
+    rates = {(r["rate_date"], r["currency"]): r["rate_to_reporting"] for r in _rows(summary, "fx__rates")}
+    count: dict[date, int] = defaultdict(int)
+    amount: dict[date, Decimal] = defaultdict(Decimal)
+    for o in _latest(_rows(summary, "crm__opportunities"), ("opportunity_id",)).values():
+        if o["is_won"]:
+            month = o["close_date"].replace(day=1)
+            count[month] += 1
+            amount[month] += o["amount"] * rates[(o["close_date"], o["currency"])]
+    months = STEADY.month_starts()
+    for name, series in (("won deals", count), ("won amount", amount)):
+        steady = sum(series[m] for m in months[2:6]) / 4
+        assert steady > 0
+        ratio = float(series[months[0]] / steady)
+        assert 0.6 < ratio < 1.4, f"{name}: first month is {ratio:.2f} x the average of months 3-6"
+
+
+def test_close_dates_run_on_a_month_clock():
+    """Lags of 10-120 days stay 9-121 calendar days, and a month closes as much as it creates whatever its
+    length (no accidental February dip / March spike)."""
+    closing: dict[date, float] = defaultdict(float)
+    day = date(2023, 1, 1)
+    while day < date(2027, 1, 1):
+        month_days = ((day.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)).day
+        for lag in range(10, 121):
+            close = _close_after(day, lag)
+            assert 9 <= (close - day).days <= 121, (day, lag, close)
+            closing[close.replace(day=1)] += 1 / month_days  # the same creation volume every month
+        day += timedelta(days=1)
+    steady = [v for m, v in closing.items() if date(2023, 6, 1) <= m < date(2027, 1, 1)]
+    assert max(steady) / min(steady) < 1.03, closing  # calendar days would give 31 / 28 = 1.11
 
 
 def test_every_employed_month_has_a_quota(company):

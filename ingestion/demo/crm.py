@@ -6,6 +6,13 @@ territory handovers, the closing version, after-the-fact edits) is emitted at on
 which files every version under the month of its last_modified. Only a compact record of the final
 closed-won deals is kept for billing, so memory does not grow with the number of versions.
 
+The pipeline does not start empty: creation starts `LEAD_IN_MONTHS` before the horizon (same rate per
+territory, same draws), so closings are at steady state from the horizon's first day. A pre-horizon deal that
+also closed before the horizon is history the platform never sees and is not emitted (it still makes its
+account a live one, so the account's next deal is an expansion or renewal). A pre-horizon deal still open at
+the horizon start arrives as one version stamped `<start>T00:00:00` carrying its state at that moment (the
+way pre-horizon HR history is clamped), followed by its in-horizon versions as usual.
+
 Ownership rules that downstream checks rely on:
 - a deal's owner holds a territory (`Book`) on every day they own it; when a book is handed over (the AE
   is leaving or moving region) every open deal in it gets a reassignment version on the handover day, so
@@ -37,9 +44,13 @@ from ingestion.demo.domain import (
 )
 from ingestion.demo.hr import Workforce
 from ingestion.demo.seeding import faker_for, poisson, rng_for
-from ingestion.demo.timeline import at, month_end
+from ingestion.demo.timeline import add_months, at, month_end
 from ingestion.demo.writers import ExtractWriter
 
+LEAD_IN_MONTHS = 4
+"""Months of pipeline simulated before the horizon. Deals close at most 120 days (3.94 average months) after
+creation, so every close inside the horizon has its full creation window."""
+AVERAGE_MONTH_DAYS = 365.25 / 12
 WIN_RATE = 0.35
 LOSS_RATE = 0.40
 """The rest (~25 %) are still open at the horizon."""
@@ -101,6 +112,7 @@ class CrmGenerator:
         self.accounts: list[Account] = []
         self.won: list[WonDeal] = []
         self._split_seq = 0
+        self._opp_seq = 0
 
     # ---- users -----------------------------------------------------------------------------------------
 
@@ -185,8 +197,8 @@ class CrmGenerator:
         rng = rng_for(cfg.seed, "crm.opportunities")
         live_account: list[bool] = [False] * len(self.accounts)
         """Has the account had a deal that was not lost? Then the next deal is expansion/renewal, not new."""
-        seq = 0
-        for month_first in cfg.month_starts():
+        lead_in = [add_months(cfg.horizon_start, -k) for k in range(LEAD_IN_MONTHS, 0, -1)]
+        for month_first in lead_in + cfg.month_starts():
             month_last = min(month_end(month_first), cfg.horizon_end)
             days_in_month = (month_end(month_first) - month_first).days + 1
             drafts = []
@@ -205,13 +217,11 @@ class CrmGenerator:
                     drafts.append((created, wf.workers[book.owner].employee_id, k, b, account))
             drafts.sort()
             for created, _emp, _k, b, account in drafts:
-                seq += 1
-                self._simulate_opportunity(rng, f"OPP{seq:07d}", created, b, account, live_account)
+                self._simulate_opportunity(rng, created, b, account, live_account)
 
     def _simulate_opportunity(
         self,
         rng: random.Random,
-        opp_id: str,
         created: date,
         book_index: int,
         account_index: int,
@@ -222,18 +232,20 @@ class CrmGenerator:
         horizon_end = cfg.horizon_end
         end_ts = cfg.horizon_end_ts
 
-        if not live_account[account_index]:
-            opp_type = "new"
-        else:
-            opp_type = "expansion" if rng.random() < 0.6 else "renewal"
+        live = live_account[account_index]
+        opp_type = ("expansion" if rng.random() < 0.6 else "renewal") if live else "new"
         low, high = DEAL_SIZE_USD[account.segment]
         amount = money(from_usd(rng.triangular(low, high, low + 0.3 * (high - low)), account.currency))
         term = rng.choices((12, 24, 36), (0.6, 0.25, 0.15))[0]
-        close = created + timedelta(days=rng.randint(10, 120))
+        close = _close_after(created, rng.randint(10, 120))
         u = rng.random()
         outcome = "won" if u < WIN_RATE else "lost" if u < WIN_RATE + LOSS_RATE else "open"
         if outcome != "lost":
             live_account[account_index] = True
+        if outcome != "open" and close < cfg.horizon_start:
+            return  # created and closed before the horizon: never extracted, so it gets no id either
+        self._opp_seq += 1
+        opp_id = f"OPP{self._opp_seq:07d}"
         name = f"{account.name} - {TYPE_LABELS[opp_type]}"
 
         owner_of = self._owner_user
@@ -292,13 +304,25 @@ class CrmGenerator:
                     edit = "unwon"
 
         # Replay versions in time order up to the horizon; remember the state when splits get created.
+        # Versions before the horizon are folded into one version at its start (their latest state).
         events.sort(key=lambda ev: (ev[0], ev[1]))
         emitted: list[datetime] = []
         split_ts: datetime | None = None
         split_owner = state.owner
-        self._write_opp(opp_id, account, state, name, opp_type, term, created, at(created, 10))
-        emitted.append(at(created, 10))
+        start_ts = cfg.horizon_start_ts
+        folding = at(created, 10) < start_ts
+        if not folding:
+            self._write_opp(opp_id, account, state, name, opp_type, term, created, at(created, 10))
+            emitted.append(at(created, 10))
         for ts, prio, apply in events:
+            if folding:
+                if ts < start_ts:
+                    assert prio != CLOSING  # deals closed before the horizon returned above
+                    apply(state)
+                    continue
+                folding = False
+                self._write_opp(opp_id, account, state, name, opp_type, term, created, start_ts)
+                emitted.append(start_ts)
             ts = max(ts, emitted[-1] + timedelta(minutes=1))
             if ts > end_ts:
                 break
@@ -307,6 +331,9 @@ class CrmGenerator:
             emitted.append(ts)
             if prio == CLOSING:
                 split_ts, split_owner = ts, state.owner
+        if folding:  # every version was before the horizon
+            self._write_opp(opp_id, account, state, name, opp_type, term, created, start_ts)
+            emitted.append(start_ts)
         if outcome == "lost":
             return
         if split_ts is None:  # still open (or closing after the horizon): splits as of the last version
@@ -437,6 +464,22 @@ class CrmGenerator:
             if found is not None:
                 return wf.workers[found].user_id
         return None
+
+
+def _close_after(created: date, lag_days: int) -> date:
+    """`lag_days` after `created`, counted on a month clock (a month is a month, whatever its length).
+
+    Sales run on a monthly cadence: a rep creates as many deals in February as in March, and closes as many
+    too. Adding plain days would put closings in proportion to calendar days, so every February would close
+    ~10 % less than January and March ~11 % more, a seasonality nobody intended. Instead the creation day
+    becomes a position within its month, the lag is added in average months, and the result is mapped back to
+    a day of the month it lands in (10-120 days become ~0.3-3.9 months: 9-121 calendar days).
+    """
+    first = created.replace(day=1)
+    position = (created.day - 0.5) / month_end(first).day + lag_days / AVERAGE_MONTH_DAYS
+    months = int(position)
+    month_first = add_months(first, months)
+    return month_first + timedelta(days=int((position - months) * month_end(month_first).day))
 
 
 def _probe(pool: list[int], rng: random.Random, ok: Callable[[int], bool]) -> int | None:

@@ -33,12 +33,16 @@ TARGET_INCENTIVE_USD: dict[Role, tuple[int, int]] = {
 }
 
 SEGMENTS: tuple[str, ...] = ("SMB", "MidMarket", "Enterprise")
-SEGMENT_WEIGHTS: tuple[float, ...] = (0.60, 0.30, 0.10)
+SEGMENT_WEIGHTS: tuple[float, ...] = (0.60, 0.32, 0.08)
 DEAL_SIZE_USD: dict[str, tuple[int, int]] = {
     "SMB": (5_000, 25_000),
     "MidMarket": (20_000, 90_000),
-    "Enterprise": (80_000, 400_000),
+    "Enterprise": (80_000, 250_000),
 }
+"""Amounts are triangular over these ranges with the mode at 30 % of the range (means ~14k / ~50k / ~154k
+USD). Enterprise is ~8 % of deals and about a third of closed-won value. It used to be 10 % of deals at
+80k-400k, half of the value, so a month's total hinged on how many of its ~10 enterprise wins landed (4 or 16
+swung the month by -40 % or +60 %). Totals stay lumpy, as real bookings are: see the README."""
 
 COMPANY_DOMAIN = "brightwave.example"
 """E-mail domain of the fictional company (RFC 2606 `.example`, so no real mailbox is ever addressed)."""
