@@ -26,6 +26,7 @@ demo: setup
 	$(BIN)/spm demo
 
 test: setup
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
 test-fast: setup

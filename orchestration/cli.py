@@ -13,6 +13,7 @@ the Dagster UI (`make ui`).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import subprocess
 import sys
@@ -40,7 +41,8 @@ def _prepare_environment() -> None:
         subprocess.run([str(Path(sys.executable).parent / "dbt"), "parse", "--quiet"], cwd=DBT_PROJECT_DIR, check=True)
 
 
-def _run(job: str, first: date, last: date, *, acknowledge: list[str], republish: bool) -> bool:
+def _run(job: str, first: date, last: date, *, acknowledge: list[str], republish: bool, log_dir: Path) -> bool:
+    """Run the job in-process; dbt's progress output goes to a log file, failures to the terminal."""
     import dagster as dg
 
     from orchestration.definitions import defs
@@ -49,7 +51,10 @@ def _run(job: str, first: date, last: date, *, acknowledge: list[str], republish
     run_config = (
         publication_run_config(republish=republish, acknowledge=acknowledge) if job == "publish_month_job" else {}
     )
-    with dg.DagsterInstance.get() as instance:
+    log_dir.mkdir(parents=True, exist_ok=True)
+    log_path = log_dir / f"{job}-{time.strftime('%Y%m%dT%H%M%S')}.log"
+    print(f"progress log: {log_path}")
+    with dg.DagsterInstance.get() as instance, log_path.open("w") as log, contextlib.redirect_stdout(log):
         result = run_job_for_months(
             defs,
             job,
@@ -163,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"using existing landing files in {settings.landing_dir}")
         first, last = config.horizon_start, config.month_starts()[-1]
         print(f"building and publishing {first:%Y-%m} .. {last:%Y-%m} in one run")
-        ok = _run("publish_month_job", first, last, acknowledge=[], republish=False)
+        ok = _run("publish_month_job", first, last, acknowledge=[], republish=False, log_dir=settings.data_dir / "logs")
     else:
         last = args.last or args.first
         job = "publish_month_job" if args.command == "publish" else "nightly_preview_job"
@@ -173,6 +178,7 @@ def main(argv: list[str] | None = None) -> int:
             last,
             acknowledge=getattr(args, "acknowledge", []),
             republish=getattr(args, "republish", False),
+            log_dir=settings.data_dir / "logs",
         )
     print(f"\n{'finished' if ok else 'FAILED'} in {time.monotonic() - started:.0f} s")
     if ok and args.command in ("demo", "publish"):

@@ -82,10 +82,10 @@ def test_malformed_yaml_names_the_file(plans_copy: Path):
 def test_loaded_plan_version_is_immutable_and_reload_is_a_no_op(plans_copy: Path):
     conn = duckdb.connect()
     first = load_plans(conn, plans_copy)
-    assert first.plan_versions_added == 3
+    assert first.plan_versions_added == 4
     again = load_plans(conn, plans_copy)
     assert (again.plan_versions_added, again.assignments_replaced) == (0, False)
-    assert conn.execute("select count(*) from raw.plans__plan_versions").fetchone() == (3,)
+    assert conn.execute("select count(*) from raw.plans__plan_versions").fetchone() == (4,)
 
     _edit(plans_copy / "ae.v1.yaml", lambda d: d["tiers"][0].update(rate=0.09))
     with pytest.raises(PlanValidationError, match="plan versions are immutable, add v2 instead"):

@@ -36,13 +36,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="spm-demo-data",
         description="Generate a seeded, deterministic demo company as monthly source extracts.",
     )
-    parser.add_argument(
-        "--out", type=Path, default=Path("data/landing"), help="landing folder (default: %(default)s)"
-    )
+    parser.add_argument("--out", type=Path, default=Path("data/landing"), help="landing folder (default: %(default)s)")
     parser.add_argument("--payees", type=int, default=_DEFAULTS.payees, help="workers (default: %(default)s)")
-    parser.add_argument(
-        "--months", type=int, default=_DEFAULTS.months, help="horizon length (default: %(default)s)"
-    )
+    parser.add_argument("--months", type=int, default=_DEFAULTS.months, help="horizon length (default: %(default)s)")
     parser.add_argument("--seed", type=int, default=_DEFAULTS.seed, help="random seed (default: %(default)s)")
     parser.add_argument(
         "--start-month",

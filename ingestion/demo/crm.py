@@ -163,9 +163,7 @@ class CrmGenerator:
             book.accounts.append(n)
             book.acquired.append(created)
             self._write_account(account, wf.workers[book.owner].user_id, cfg.clamp_ts(at(created, 9, 30)))
-        for b in sorted(
-            (b for b, bk in enumerate(wf.books) if bk.end is not None), key=lambda b: (wf.books[b].end, b)
-        ):
+        for b in sorted((b for b, bk in enumerate(wf.books) if bk.end is not None), key=lambda b: (wf.books[b].end, b)):
             book = wf.books[b]
             assert book.end is not None and book.successor is not None
             successor = wf.books[book.successor]
@@ -263,9 +261,7 @@ class CrmGenerator:
         closes_in_horizon = outcome in ("won", "lost") and close <= horizon_end
         if outcome == "open" and close <= horizon_end:
             # The rep keeps pushing the expected close date instead of closing the deal.
-            pushed = max(
-                close + timedelta(days=rng.randint(30, 90)), horizon_end + timedelta(days=rng.randint(1, 60))
-            )
+            pushed = max(close + timedelta(days=rng.randint(30, 90)), horizon_end + timedelta(days=rng.randint(1, 60)))
             events.append((at(close, 16), 2, _set(close_date=pushed)))
 
         # Territory handovers while the deal is open (on or before the close day for closed deals).
@@ -287,9 +283,7 @@ class CrmGenerator:
                 if e < AMOUNT_EDIT_RATE:
                     factor = 1 + rng.choice((-1, 1)) * rng.uniform(0.05, 0.40)
                     new_amount = money(float(amount) * factor)
-                    events.append(
-                        (at(close + timedelta(days=rng.randint(3, 40)), 11), 4, _set(amount=new_amount))
-                    )
+                    events.append((at(close + timedelta(days=rng.randint(3, 40)), 11), 4, _set(amount=new_amount)))
                     edit = "amount"
                 elif e < AMOUNT_EDIT_RATE + OWNER_EDIT_RATE:
                     edit = "owner"
@@ -438,9 +432,7 @@ class CrmGenerator:
         deleted: bool,
         ts: datetime,
     ) -> None:
-        self.writer.add(
-            "crm__opportunity_splits", ts, (split_id, opp_id, user, split_type, share, deleted, ts)
-        )
+        self.writer.add("crm__opportunity_splits", ts, (split_id, opp_id, user, split_type, share, deleted, ts))
 
     # ---- people employed on a day ----------------------------------------------------------------------
 

@@ -64,9 +64,7 @@ def entity_folders(landing_dir: Path) -> list[Path]:
     return [landing_dir / c.source / c.entity for c in CONTRACTS]
 
 
-def generate_company(
-    config: CompanyConfig, landing_dir: Path, *, spill_threshold: int = 250_000
-) -> GenerationSummary:
+def generate_company(config: CompanyConfig, landing_dir: Path, *, spill_threshold: int = 250_000) -> GenerationSummary:
     """Simulate the company described by `config` and write its extracts under `landing_dir`.
 
     Files land in `<landing_dir>/<source>/<entity>/<entity>_<YYYY-MM>.<ext>`. Refuses to write into an entity

@@ -39,9 +39,7 @@ def write_quotas(config: CompanyConfig, workforce: Workforce, writer: ExtractWri
                 continue
             row = w.row_on(max(period_start, w.hire_date))
             rows.append((w.index, row.role, row.currency))
-        managers_of = {
-            i: workers[i].row_on(max(period_start, workers[i].hire_date)).manager for i, _, _ in rows
-        }
+        managers_of = {i: workers[i].row_on(max(period_start, workers[i].hire_date)).manager for i, _, _ in rows}
         team: dict[int, float] = {}
         for role_pass in (("AE", "SE"), ("SALES_MANAGER",), ("SALES_DIRECTOR",)):
             for i, role, currency in rows:
@@ -64,9 +62,7 @@ def write_quotas(config: CompanyConfig, workforce: Workforce, writer: ExtractWri
                         new_amount = round_to_hundreds(float(amount) * rng.uniform(0.85, 1.15))
                         if new_amount == amount:
                             new_amount += 100
-                        _write(
-                            writer, workers[i].employee_id, period_start, new_amount, currency, corrected_at
-                        )
+                        _write(writer, workers[i].employee_id, period_start, new_amount, currency, corrected_at)
 
 
 def _write(writer: ExtractWriter, employee_id: str, period_start, amount, currency: str, updated) -> None:

@@ -144,9 +144,7 @@ class _EntityCodec:
                 raise ValueError(f"{self.contract.name}: {columns[i].name} must not be null: {row!r}")
         for i, allowed in self.allowed:
             if row[i] is not None and row[i] not in allowed:
-                raise ValueError(
-                    f"{self.contract.name}: {columns[i].name}={row[i]!r} not in {sorted(allowed)}"
-                )
+                raise ValueError(f"{self.contract.name}: {columns[i].name}={row[i]!r} not in {sorted(allowed)}")
 
     def encode(self, row: Sequence[Any]) -> tuple[str, str]:
         """Row -> (sort key, payload): CSV fields joined by FIELD_SEP, or the JSONL line itself."""
@@ -156,9 +154,7 @@ class _EntityCodec:
                 for name, enc, v in zip(self.json_names, self.encoders, row, strict=True)
             ]
             payload = "{" + ",".join(parts) + "}"
-            key = FIELD_SEP.join(
-                "" if row[i] is None else self.text_encoders[i](row[i]) for i in self.key_index
-            )
+            key = FIELD_SEP.join("" if row[i] is None else self.text_encoders[i](row[i]) for i in self.key_index)
             return key, payload
         texts = ["" if v is None else enc(v) for enc, v in zip(self.encoders, row, strict=True)]
         for t in texts:
@@ -266,9 +262,7 @@ class ExtractWriter:
         codec = self._codecs[bucket[0]]
         contract = codec.contract
         rows = sorted(rows, key=lambda r: tuple(r[i] for i in codec.key_index))
-        _reject_duplicate_keys(
-            contract, bucket[1], (FIELD_SEP.join(str(r[i]) for i in codec.key_index) for r in rows)
-        )
+        _reject_duplicate_keys(contract, bucket[1], (FIELD_SEP.join(str(r[i]) for i in codec.key_index) for r in rows))
         schema = arrow_schema(contract)
         columns = [pa.array([r[i] for r in rows], type=f.type) for i, f in enumerate(schema)]
         table = pa.Table.from_arrays(columns, schema=schema)

@@ -139,6 +139,20 @@ def _payout_change_sql(ctx: GateContext) -> str:
 
 GATES: tuple[Gate, ...] = (
     Gate(
+        "payout_preview_exists",
+        "every month being published has a built payout preview (payee-months exist)",
+        lambda ctx: (
+            f"""
+            select cast(months.payout_month as varchar) || ': no payout preview rows (is the month built, and does '
+                   || 'the quota sheet cover it?)'
+            from (select unnest([{ctx.month_list_sql}]) as payout_month) as months
+            where not exists (
+                select 1 from marts.fct_monthly_payouts as p where p.payout_month = months.payout_month
+            )
+        """
+        ),
+    ),
+    Gate(
         "payout_keys_unique_and_not_null",
         "one payout row per employee per month, with employee, month, currency and plan set",
         lambda ctx: (
