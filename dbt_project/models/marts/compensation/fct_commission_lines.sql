@@ -101,6 +101,40 @@ cap_lines as (
         and {{ partition_window_filter('payout_month') }}
 )
 
-select * from tier_lines
+{%- set line_columns = [
+    'commission_line_id',
+    'payout_month',
+    'employee_id',
+    'plan_id',
+    'plan_version',
+    'rule_type',
+    'tier_method',
+    'payee_credit_id',
+    'credit_type',
+    'opportunity_id',
+    'split_id',
+    'split_percent',
+    'credited_rep_employee_id',
+    'rollup_level',
+    'close_date',
+    'deal_currency',
+    'credit_amount_deal_currency',
+    'fx_rate',
+    'fx_rate_date',
+    'credit_amount',
+    'quota_amount',
+    'tier_number',
+    'tier_from_attainment',
+    'tier_to_attainment',
+    'rate',
+    'credit_in_tier',
+    'attainment_before',
+    'attainment_after',
+    'currency_code',
+    'commission_amount',
+    'explanation',
+] %}
+
+select {{ line_columns | join(', ') }} from tier_lines
 union all
-select * from cap_lines
+select {{ line_columns | join(', ') }} from cap_lines
