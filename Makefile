@@ -5,6 +5,8 @@ SHELL := /bin/bash
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
+# The venv's tools (dbt, dagster) first on PATH: `dagster dev` runs `dbt parse` through PATH.
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export DAGSTER_HOME := $(CURDIR)
 export SPM_DAGSTER_STORAGE_DIR := $(CURDIR)/.dagster_home
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
