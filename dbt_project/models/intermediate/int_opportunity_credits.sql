@@ -74,11 +74,10 @@ with_fx as (
         credited_employees.*,
         cast(round(credited_employees.deal_amount * credited_employees.split_percent / 100, 2) as decimal(18, 2))
             as credit_amount_deal_currency,
-        case
-            when credited_employees.deal_currency = credited_employees.pay_currency
-                then cast(1 as decimal(18, 8))
-            else cast(round(deal_fx.rate_to_reporting / pay_fx.rate_to_reporting, 8) as decimal(18, 8))
-        end as fx_rate
+        {{ fx_rate(
+            'credited_employees.deal_currency', 'credited_employees.pay_currency',
+            'deal_fx.rate_to_reporting', 'pay_fx.rate_to_reporting'
+        ) }} as fx_rate
     from credited_employees
     left join {{ ref('int_fx_rates') }} as deal_fx
         on credited_employees.deal_currency = deal_fx.currency_code

@@ -28,10 +28,10 @@ converted as (
         payee_months.active_days,
         quota_sheet.quota_amount as sheet_quota_amount,
         quota_sheet.currency_code as sheet_currency,
-        case
-            when quota_sheet.currency_code = payee_months.pay_currency then cast(1 as decimal(18, 8))
-            else cast(round(sheet_fx.rate_to_reporting / pay_fx.rate_to_reporting, 8) as decimal(18, 8))
-        end as fx_rate
+        {{ fx_rate(
+            'quota_sheet.currency_code', 'payee_months.pay_currency',
+            'sheet_fx.rate_to_reporting', 'pay_fx.rate_to_reporting'
+        ) }} as fx_rate
     from payee_months
     left join quota_sheet
         on payee_months.employee_id = quota_sheet.employee_id

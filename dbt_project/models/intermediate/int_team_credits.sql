@@ -79,10 +79,10 @@ with_ancestor as (
 with_fx as (
     select
         with_ancestor.*,
-        case
-            when with_ancestor.deal_currency = with_ancestor.pay_currency then cast(1 as decimal(18, 8))
-            else cast(round(deal_fx.rate_to_reporting / pay_fx.rate_to_reporting, 8) as decimal(18, 8))
-        end as fx_rate
+        {{ fx_rate(
+            'with_ancestor.deal_currency', 'with_ancestor.pay_currency',
+            'deal_fx.rate_to_reporting', 'pay_fx.rate_to_reporting'
+        ) }} as fx_rate
     from with_ancestor
     left join {{ ref('int_fx_rates') }} as deal_fx
         on with_ancestor.deal_currency = deal_fx.currency_code
