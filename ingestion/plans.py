@@ -62,6 +62,31 @@ class PayoutCap(_Strict):
     multiple_of_monthly_target_incentive: Decimal = Field(gt=0)
 
 
+class Bonus(_Strict):
+    """A SPIFF paid per qualifying credited deal, on top of tier commission (and under the payout cap).
+
+    Exactly one amount rule: `rate_on_credit` (a share of the credited amount) or
+    `share_of_monthly_target_incentive` (a flat amount, TI / 12 x share, scaled by the credit's split percent so a
+    split deal pays one bonus in total, not one per split owner).
+    """
+
+    bonus_id: Slug
+    applies_to: Literal["new_logo", "multi_year"]
+    min_contract_term_months: int | None = Field(default=None, ge=1)
+    rate_on_credit: Decimal | None = Field(default=None, gt=0, le=1)
+    share_of_monthly_target_incentive: Decimal | None = Field(default=None, gt=0, le=10)
+
+    @model_validator(mode="after")
+    def _one_amount_rule(self) -> Bonus:
+        if (self.rate_on_credit is None) == (self.share_of_monthly_target_incentive is None):
+            raise ValueError("give exactly one of rate_on_credit or share_of_monthly_target_incentive")
+        if self.applies_to == "multi_year" and self.min_contract_term_months is None:
+            raise ValueError("min_contract_term_months: required for a multi_year bonus")
+        if self.applies_to != "multi_year" and self.min_contract_term_months is not None:
+            raise ValueError("min_contract_term_months: only meaningful for a multi_year bonus")
+        return self
+
+
 class CompPlan(_Strict):
     plan_id: Slug
     version: int = Field(ge=1)
@@ -74,6 +99,13 @@ class CompPlan(_Strict):
     quota_period: Literal["month"] = "month"
     tiers: list[Tier] = Field(min_length=1)
     payout_cap: PayoutCap | None = None
+    commission_threshold: Decimal | None = Field(
+        default=None, gt=0, le=2, description="Month attainment below which no tier commission is paid (a gate)."
+    )
+    attainment_cap: Decimal | None = Field(
+        default=None, gt=0, description="Credit above this attainment (e.g. 2.0 = 200 %) earns no tier commission."
+    )
+    bonuses: list[Bonus] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _tiers_are_contiguous(self) -> CompPlan:
@@ -96,6 +128,8 @@ class CompPlan(_Strict):
             raise ValueError("effective_to: must not be before effective_from")
         if len(set(self.credit_types)) != len(self.credit_types):
             raise ValueError("credit_types: duplicate entries")
+        if len({b.bonus_id for b in self.bonuses}) != len(self.bonuses):
+            raise ValueError("bonuses: duplicate bonus_id")
         return self
 
 
@@ -230,7 +264,8 @@ PLAN_TABLES_DDL = {
     "plans__plan_versions": """
         plan_id varchar not null, plan_version integer not null, plan_name varchar not null,
         description varchar, effective_from date not null, effective_to date, tier_method varchar not null,
-        quota_period varchar not null, payout_cap_multiple decimal(9,4), content_hash varchar not null,
+        quota_period varchar not null, payout_cap_multiple decimal(9,4), commission_threshold decimal(9,4),
+        attainment_cap decimal(9,4), content_hash varchar not null,
         _load_id varchar not null, _loaded_at timestamp not null
     """,
     "plans__plan_tiers": """
@@ -241,6 +276,11 @@ PLAN_TABLES_DDL = {
     "plans__plan_credit_types": """
         plan_id varchar not null, plan_version integer not null, credit_type varchar not null,
         _load_id varchar not null, _loaded_at timestamp not null
+    """,
+    "plans__plan_bonuses": """
+        plan_id varchar not null, plan_version integer not null, bonus_id varchar not null,
+        applies_to varchar not null, min_contract_term_months integer, rate_on_credit decimal(9,6),
+        share_of_monthly_target_incentive decimal(9,4), _load_id varchar not null, _loaded_at timestamp not null
     """,
     "plans__assignments": """
         assignment_id varchar not null, match_job_role varchar, match_employee_id varchar,
@@ -254,10 +294,16 @@ def ensure_plan_tables(conn: duckdb.DuckDBPyConnection) -> None:
     conn.execute("create schema if not exists raw")
     for table, ddl in PLAN_TABLES_DDL.items():
         conn.execute(f"create table if not exists raw.{table} ({ddl})")
+    # Columns added to the plan schema after a warehouse was created (history stays; new columns are null).
+    for column in ("commission_threshold decimal(9,4)", "attainment_cap decimal(9,4)"):
+        conn.execute(f"alter table raw.plans__plan_versions add column if not exists {column}")
 
 
 def _plan_hash(plan: CompPlan) -> str:
-    return hashlib.sha256(json.dumps(plan.model_dump(mode="json"), sort_keys=True).encode()).hexdigest()
+    """Hash of the plan's meaning. Defaults are excluded so that adding an optional field to the schema later
+    does not make every already-loaded plan version look changed."""
+    content = plan.model_dump(mode="json", exclude_defaults=True)
+    return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -298,7 +344,7 @@ def load_plans(conn: duckdb.DuckDBPyConnection, plans_dir: Path, *, now: datetim
                     )
                 continue
             conn.execute(
-                "insert into raw.plans__plan_versions values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "insert into raw.plans__plan_versions values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     plan.plan_id,
                     plan.version,
@@ -309,6 +355,8 @@ def load_plans(conn: duckdb.DuckDBPyConnection, plans_dir: Path, *, now: datetim
                     plan.tier_method,
                     plan.quota_period,
                     plan.payout_cap.multiple_of_monthly_target_incentive if plan.payout_cap else None,
+                    plan.commission_threshold,
+                    plan.attainment_cap,
                     content_hash,
                     load_id,
                     loaded_at,
@@ -330,6 +378,24 @@ def load_plans(conn: duckdb.DuckDBPyConnection, plans_dir: Path, *, now: datetim
                     for n, t in enumerate(plan.tiers, start=1)
                 ],
             )
+            if plan.bonuses:
+                conn.executemany(
+                    "insert into raw.plans__plan_bonuses values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [
+                        [
+                            plan.plan_id,
+                            plan.version,
+                            b.bonus_id,
+                            b.applies_to,
+                            b.min_contract_term_months,
+                            b.rate_on_credit,
+                            b.share_of_monthly_target_incentive,
+                            load_id,
+                            loaded_at,
+                        ]
+                        for b in plan.bonuses
+                    ],
+                )
             conn.executemany(
                 "insert into raw.plans__plan_credit_types values (?, ?, ?, ?, ?)",
                 [[plan.plan_id, plan.version, ct, load_id, loaded_at] for ct in plan.credit_types],

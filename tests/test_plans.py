@@ -82,12 +82,35 @@ def test_malformed_yaml_names_the_file(plans_copy: Path):
 def test_loaded_plan_version_is_immutable_and_reload_is_a_no_op(plans_copy: Path):
     conn = duckdb.connect()
     first = load_plans(conn, plans_copy)
-    assert first.plan_versions_added == 4
+    assert first.plan_versions_added == 5
     again = load_plans(conn, plans_copy)
     assert (again.plan_versions_added, again.assignments_replaced) == (0, False)
-    assert conn.execute("select count(*) from raw.plans__plan_versions").fetchone() == (4,)
+    assert conn.execute("select count(*) from raw.plans__plan_versions").fetchone() == (5,)
 
     _edit(plans_copy / "ae.v1.yaml", lambda d: d["tiers"][0].update(rate=0.09))
     with pytest.raises(PlanValidationError, match="plan versions are immutable, add v2 instead"):
         load_plans(conn, plans_copy)
-    assert conn.execute("select count(*) from raw.plans__plan_tiers where plan_id = 'ae'").fetchone() == (3,)
+    assert conn.execute("select count(*) from raw.plans__plan_tiers where plan_id = 'ae'").fetchone() == (6,)
+
+
+def test_bonus_with_two_amount_rules_is_rejected_naming_the_bonus(plans_copy: Path):
+    def both_rules(d):
+        d["bonuses"][0]["rate_on_credit"] = 0.01
+
+    _edit(plans_copy / "ae.v2.yaml", both_rules)
+    with pytest.raises(PlanValidationError, match=r"ae.v2.yaml: bonuses\.0: give exactly one of rate_on_credit"):
+        load_plan_bundle(plans_copy)
+
+
+def test_overlapping_versions_of_one_plan_are_rejected(plans_copy: Path):
+    _edit(plans_copy / "ae.v1.yaml", lambda d: d.update(effective_to=None))
+    with pytest.raises(PlanValidationError, match=r"ae.v2.yaml: effective_from: overlaps version 1"):
+        load_plan_bundle(plans_copy)
+
+
+def test_plan_hash_ignores_optional_fields_left_at_their_default():
+    """Adding an optional field to the plan schema must not make already-loaded versions look changed."""
+    from ingestion.plans import CompPlan, _plan_hash
+
+    base = yaml.safe_load((PLANS_DIR / "ae.v1.yaml").read_text())
+    assert _plan_hash(CompPlan.model_validate(base)) == _plan_hash(CompPlan.model_validate({**base, "bonuses": []}))

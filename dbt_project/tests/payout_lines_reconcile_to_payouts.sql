@@ -1,3 +1,4 @@
+{{ config(meta={'dagster': {'ref': {'name': 'fct_monthly_payouts'}}}) }}
 -- Singular test: for every payee-month, the commission lines sum exactly to the payout (to the cent).
 with line_totals as (
     select employee_id, payout_month, sum(commission_amount) as line_total

@@ -74,7 +74,13 @@ def _ingestion_asset(contract: SourceContract) -> dg.AssetsDefinition:
 
 ingestion_assets = [_ingestion_asset(c) for c in CONTRACTS]
 
-PLAN_TABLES = ("plans__plan_versions", "plans__plan_tiers", "plans__plan_credit_types", "plans__assignments")
+PLAN_TABLES = (
+    "plans__plan_versions",
+    "plans__plan_tiers",
+    "plans__plan_credit_types",
+    "plans__plan_bonuses",
+    "plans__assignments",
+)
 
 
 @dg.multi_asset(

@@ -31,6 +31,7 @@ def _build_suite(gx):
         "plan_version",
         "net_payout_amount",
         "gross_commission_amount",
+        "bonus_amount",
         "cap_adjustment_amount",
     ):
         suite.add_expectation(e.ExpectColumnValuesToNotBeNull(column=column))
@@ -48,11 +49,7 @@ def _build_suite(gx):
             ignore_row_if="either_value_is_missing",
         )
     )
-    suite.add_expectation(
-        e.ExpectColumnPairValuesAToBeGreaterThanB(
-            column_A="gross_commission_amount", column_B="net_payout_amount", or_equal=True
-        )
-    )
+    suite.add_expectation(e.ExpectColumnValuesToBeBetween(column="bonus_amount", min_value=0))
     suite.add_expectation(e.ExpectColumnValuesToBeBetween(column="active_days", min_value=0, max_value=31))
     suite.add_expectation(e.ExpectTableRowCountToBeBetween(min_value=1))
     return suite

@@ -3,8 +3,13 @@
 --  * marginal: a credit occupies [cumulative before, cumulative after) of the month's credit; each tier pays
 --    its own rate on the part of that interval inside [from_attainment * quota, to_attainment * quota).
 --  * retroactive: the tier reached by the month's total credit pays its rate on every credit.
+--  * attainment cap (plan `attainment_cap`): credit beyond attainment_cap * quota is not counted; the
+--    cumulative interval is clipped at that amount before slicing (credit entirely above it earns no line).
+--  * threshold (plan `commission_threshold`): when the month's attainment is below it, every tier line is
+--    kept for traceability but pays 0 (once the month crosses the gate, all credit pays from the first euro).
 --  * zero quota (e.g. unpaid leave the whole month): attainment is undefined; the first tier's rate applies
---    to all credit (no accelerator windfall). A missing quota produces no lines; the gate blocks the month.
+--    to all credit (no accelerator windfall; no cap or threshold). A missing quota produces no lines; the gate
+--    blocks the month.
 -- commission_amount = round(credit_in_tier * rate, 2): rounding happens per line, and the payout is the sum
 -- of the rounded lines, so lines always reconcile to the payout to the cent.
 with plan_credits as (
@@ -22,7 +27,7 @@ attainment as (
 ),
 
 plan_versions as (
-    select plan_id, plan_version, tier_method
+    select plan_id, plan_version, tier_method, commission_threshold, attainment_cap
     from {{ ref('stg_plans__plan_versions') }}
 ),
 
@@ -35,8 +40,28 @@ tier_bounds as (
     select
         plan_credits.*,
         plan_versions.tier_method,
+        plan_versions.commission_threshold,
+        plan_versions.attainment_cap,
         attainment.quota_amount,
         attainment.credited_amount as month_credited_amount,
+        case
+            when plan_versions.attainment_cap is null then plan_credits.cumulative_credit_before
+            else least(plan_credits.cumulative_credit_before, plan_versions.attainment_cap * attainment.quota_amount)
+        end as counted_before,
+        case
+            when plan_versions.attainment_cap is null then plan_credits.cumulative_credit_after
+            else least(plan_credits.cumulative_credit_after, plan_versions.attainment_cap * attainment.quota_amount)
+        end as counted_after,
+        case
+            when plan_versions.attainment_cap is null then attainment.credited_amount
+            else least(attainment.credited_amount, plan_versions.attainment_cap * attainment.quota_amount)
+        end as month_counted_amount,
+        coalesce(
+            plan_versions.commission_threshold is not null
+            and attainment.quota_amount > 0
+            and attainment.credited_amount < plan_versions.commission_threshold * attainment.quota_amount,
+            false
+        ) as is_below_threshold,
         tiers.tier_number,
         tiers.from_attainment,
         tiers.to_attainment,
@@ -60,13 +85,13 @@ marginal_slices as (
     select
         tier_bounds.*,
         case
-            when tier_ceiling_amount is not null and tier_ceiling_amount < cumulative_credit_after
+            when tier_ceiling_amount is not null and tier_ceiling_amount < counted_after
                 then tier_ceiling_amount
-            else cumulative_credit_after
+            else counted_after
         end
         - case
-            when tier_floor_amount > cumulative_credit_before then tier_floor_amount
-            else cumulative_credit_before
+            when tier_floor_amount > counted_before then tier_floor_amount
+            else counted_before
         end as credit_in_tier
     from tier_bounds
     where tier_method = 'marginal' and quota_amount > 0
@@ -75,12 +100,12 @@ marginal_slices as (
 retroactive_slices as (
     select
         tier_bounds.*,
-        credit_amount as credit_in_tier
+        counted_after - counted_before as credit_in_tier
     from tier_bounds
     where tier_method = 'retroactive'
         and quota_amount > 0
-        and month_credited_amount >= tier_floor_amount
-        and (tier_ceiling_amount is null or month_credited_amount < tier_ceiling_amount)
+        and month_counted_amount >= tier_floor_amount
+        and (tier_ceiling_amount is null or month_counted_amount < tier_ceiling_amount)
 ),
 
 zero_quota_slices as (
@@ -94,7 +119,7 @@ zero_quota_slices as (
 slices as (
     select * from marginal_slices where credit_in_tier > 0
     union all
-    select * from retroactive_slices
+    select * from retroactive_slices where credit_in_tier > 0
     union all
     select * from zero_quota_slices
 )
@@ -128,7 +153,15 @@ select
     to_attainment as tier_to_attainment,
     rate,
     cast(credit_in_tier as decimal(18, 6)) as credit_in_tier,
-    cast(round(credit_in_tier * rate, 2) as decimal(18, 2)) as commission_amount,
+    commission_threshold,
+    attainment_cap,
+    is_below_threshold,
+    case
+        when is_below_threshold then cast(0 as decimal(18, 2))
+        else cast(round(credit_in_tier * rate, 2) as decimal(18, 2))
+    end as commission_amount,
+    case when quota_amount > 0 then cast(round(month_credited_amount / quota_amount, 6) as decimal(18, 6)) end
+        as month_attainment,
     case when quota_amount > 0 then cast(round(cumulative_credit_before / quota_amount, 6) as decimal(18, 6)) end
         as attainment_before,
     case when quota_amount > 0 then cast(round(cumulative_credit_after / quota_amount, 6) as decimal(18, 6)) end

@@ -7,7 +7,8 @@
 -- Credits whose user maps to no active employee keep a null employee_id: the publication gate names them.
 with won_opportunities as (
     select
-        opportunity_id, account_id, owner_user_id, opportunity_type, amount, currency_code, close_date
+        opportunity_id, account_id, owner_user_id, opportunity_type, contract_term_months, amount, currency_code,
+        close_date
     from {{ ref('stg_crm__opportunities') }}
     where is_won and is_closed
 ),
@@ -54,6 +55,7 @@ credited_employees as (
         credit_shares.*,
         won_opportunities.account_id,
         won_opportunities.opportunity_type,
+        won_opportunities.contract_term_months,
         won_opportunities.amount as deal_amount,
         won_opportunities.currency_code as deal_currency,
         won_opportunities.close_date,
@@ -96,6 +98,7 @@ select
     employee_id,
     account_id,
     opportunity_type,
+    contract_term_months,
     close_date,
     {{ month_start('close_date') }} as credit_month,
     deal_amount,

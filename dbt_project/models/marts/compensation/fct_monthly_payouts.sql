@@ -7,7 +7,8 @@
     )
 }}
 -- The monthly payout preview: one row per payee (employee with a plan) per month, zero-payout months
--- included. net_payout_amount is the sum of the payee-month's commission lines, to the cent. The publication
+-- included. net_payout_amount = gross commission (tier lines) + bonuses + cap adjustment = the sum of the
+-- payee-month's commission lines, to the cent. The publication
 -- step copies a month of this table into published.monthly_payouts only when every blocking check passed.
 -- Partitioned by payout_month.
 with payee_months as (
@@ -33,6 +34,7 @@ line_totals as (
         employee_id,
         payout_month,
         sum(case when rule_type = 'tier' then commission_amount else 0 end) as gross_commission_amount,
+        sum(case when rule_type = 'bonus' then commission_amount else 0 end) as bonus_amount,
         sum(case when rule_type = 'payout_cap' then commission_amount else 0 end) as cap_adjustment_amount,
         sum(commission_amount) as net_payout_amount,
         count(*) as commission_line_count
@@ -59,6 +61,7 @@ select
     attainment.attainment,
     caps.cap_amount,
     cast(coalesce(line_totals.gross_commission_amount, 0) as decimal(18, 2)) as gross_commission_amount,
+    cast(coalesce(line_totals.bonus_amount, 0) as decimal(18, 2)) as bonus_amount,
     cast(coalesce(line_totals.cap_adjustment_amount, 0) as decimal(18, 2)) as cap_adjustment_amount,
     cast(coalesce(line_totals.net_payout_amount, 0) as decimal(18, 2)) as net_payout_amount,
     coalesce(line_totals.commission_line_count, 0) as commission_line_count

@@ -8,6 +8,8 @@ select
     tier_method,
     quota_period,
     payout_cap_multiple,
+    commission_threshold,
+    attainment_cap,
     content_hash,
     _load_id as load_id
 from {{ source('plans', 'plans__plan_versions') }}
