@@ -88,7 +88,7 @@ def test_dbt_unit_tests_for_tiers_proration_and_fx_pass(platform):
         text=True,
     )
     assert completed.returncode == 0, completed.stdout[-3000:]
-    assert "PASS=11" in completed.stdout
+    assert "PASS=12" in completed.stdout
 
 
 def test_revenue_splits_of_90_percent_block_publication_naming_the_opportunity(platform):
