@@ -62,8 +62,6 @@ class Settings:
         )
 
     def export_to_environment(self) -> None:
-        """Pin the resolved paths into os.environ so the dbt subprocess (profiles.yml) sees the same files."""
+        """Pin the warehouse path into os.environ: the dbt subprocess reads it in profiles.yml. Every other
+        setting reaches the assets through Dagster resources."""
         os.environ["SPM_WAREHOUSE_PATH"] = str(self.warehouse_path)
-        os.environ["SPM_LANDING_DIR"] = str(self.landing_dir)
-        os.environ["SPM_SERVING_PATH"] = str(self.serving_path)
-        os.environ["SPM_PLANS_DIR"] = str(self.plans_dir)

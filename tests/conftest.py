@@ -84,12 +84,10 @@ def platform(tmp_path: Path, dbt_manifest: Path, small_company_landing: Path, mo
 
     settings = replace(Settings.for_data_dir(tmp_path / "data"), max_payout_change_ratio=1000.0)
     shutil.copytree(small_company_landing, settings.landing_dir)
-    for var in ("SPM_WAREHOUSE_PATH", "SPM_LANDING_DIR", "SPM_SERVING_PATH", "SPM_PLANS_DIR"):
-        monkeypatch.delenv(var, raising=False)
+    # build_definitions pins SPM_WAREHOUSE_PATH for the dbt subprocess; monkeypatch restores it afterwards
+    monkeypatch.setenv("SPM_WAREHOUSE_PATH", str(settings.warehouse_path))
     from orchestration.definitions import build_definitions
 
     defs = build_definitions(settings)
     with dg.instance_for_test() as instance:
         yield Platform(settings=settings, defs=defs, instance=instance)
-    for var in ("SPM_WAREHOUSE_PATH", "SPM_LANDING_DIR", "SPM_SERVING_PATH", "SPM_PLANS_DIR"):
-        os.environ.pop(var, None)

@@ -33,21 +33,13 @@ def test_definitions_graph_snapshot(dbt_manifest):
 
     published = dg.AssetKey(["published", "monthly_payouts"])
     assert graph.get(published).partitions_def is not None
-    check_names = {c.name for c in graph.get_check_keys_for_assets({published})}
-    assert {
-        "revenue_splits_sum_to_100",
-        "commission_lines_sum_to_payouts",
-        "payouts_within_plan_caps",
-        "fx_rate_exists",
-        "credited_deals_map_to_active_employee",
-        "plan_participants_have_quota",
-        "great_expectations_payout_suite",
-    } <= check_names
+    from orchestration.defs.publication import GX_CHECK
+    from orchestration.publication.gates import GATES
 
-    assert {j for j in ("nightly_preview_job", "publish_month_job") if defs.resolve_job_def(j)} == {
-        "nightly_preview_job",
-        "publish_month_job",
-    }
+    check_keys = graph.get_check_keys_for_assets({published})
+    assert {c.name for c in check_keys} == {g.name for g in GATES} | {GX_CHECK}
+    assert all(graph.get_check_spec(k).blocking for k in check_keys), "every publication check must block"
+
     nightly = defs.resolve_job_def("nightly_preview_job")
     assert published not in set(nightly.asset_layer.selected_asset_keys), "the nightly run never publishes"
     assert published in set(defs.resolve_job_def("publish_month_job").asset_layer.selected_asset_keys)

@@ -49,9 +49,7 @@ def _ingestion_asset(contract: SourceContract) -> dg.AssetsDefinition:
         yield dg.MaterializeResult(
             metadata={
                 "files_loaded": len(result.files_loaded),
-                "files_skipped": result.files_skipped
-                if isinstance(result.files_skipped, int)
-                else len(result.files_skipped),
+                "files_skipped": len(result.files_skipped),
                 "rows_read": result.rows_read,
                 "rows_loaded": result.rows_loaded,
                 "rows_duplicate": result.rows_duplicate,

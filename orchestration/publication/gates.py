@@ -40,15 +40,12 @@ class CheckResult:
     passed: bool
     failing_count: int = 0
     sample_keys: tuple[str, ...] = ()
-    detail: str = ""
 
     def describe(self) -> str:
         status = "passed" if self.passed else f"FAILED ({self.failing_count} offending)"
         text = f"{self.check_name}: {status} - rule: {self.rule}"
         if self.sample_keys:
             text += f"; sample keys: {', '.join(self.sample_keys)}"
-        if self.detail:
-            text += f"; {self.detail}"
         return text
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+from decimal import Decimal
 
 import pandas as pd
 
@@ -64,7 +65,7 @@ def validate_payouts(payouts: pd.DataFrame) -> list[CheckResult]:
     frame = payouts.copy()
     # GX compares numbers; decimals arrive as Python Decimal objects from DuckDB.
     for column in frame.columns:
-        if frame[column].dtype == object and len(frame) and type(frame[column].dropna().iloc[0]).__name__ == "Decimal":
+        if frame[column].dtype == object and frame[column].map(lambda v: isinstance(v, Decimal)).any():
             frame[column] = frame[column].astype(float)
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = {"globally": False}

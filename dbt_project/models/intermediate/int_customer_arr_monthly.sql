@@ -11,21 +11,8 @@ with months as (
     from {{ ref('int_calendar_months') }}
 ),
 
-versions as (
-    select
-        subscription_id, customer_id, status, start_date, end_date, billing_interval, recurring_amount,
-        currency_code, last_modified_at,
-        row_number() over (partition by subscription_id order by last_modified_at, load_id) as version_number
-    from {{ ref('stg_billing__subscription_versions') }}
-),
-
 version_ranges as (
-    select
-        versions.*,
-        case when version_number = 1 then start_date else cast(last_modified_at as date) end as valid_from,
-        lead(cast(last_modified_at as date)) over (partition by subscription_id order by version_number)
-            as next_valid_from
-    from versions
+    {{ version_ranges(ref('stg_billing__subscription_versions'), 'subscription_id', 'start_date') }}
 ),
 
 subscription_month_arr as (
