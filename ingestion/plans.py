@@ -25,7 +25,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from itertools import pairwise
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import duckdb
 import yaml
@@ -36,6 +36,9 @@ log = logging.getLogger(__name__)
 ASSIGNMENTS_FILE = "assignments.yaml"
 CreditType = Literal["revenue", "overlay", "team"]
 Slug = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
+WorkedExample = dict[str, Any]
+"""A worked example in a plan file (inputs -> expected payout); its format is checked by the scenario harness
+in tests/scenarios, which runs every example through the pipeline."""
 
 
 class PlanValidationError(ValueError):
@@ -87,6 +90,37 @@ class Bonus(_Strict):
         return self
 
 
+class Clawback(_Strict):
+    """When commission already paid on a deal is reversed: events within `window_months` of the close month."""
+
+    window_months: int = Field(ge=1, le=60)
+    on: list[Literal["uncollectible_invoice", "churn"]] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _distinct(self) -> Clawback:
+        if len(set(self.on)) != len(self.on):
+            raise ValueError("on: duplicate entries")
+        return self
+
+
+class Draw(_Strict):
+    """A monthly advance in the first months of employment: the payout is topped up to the draw amount.
+
+    `recoverable` draws are paid back from later earnings above the draw (at most `recovery_share` of that
+    excess per month); `non_recoverable` draws are a guarantee and are never paid back."""
+
+    kind: Literal["recoverable", "non_recoverable"]
+    monthly_share_of_target_incentive: Decimal = Field(gt=0, le=2)
+    months_from_hire: int = Field(ge=1, le=24)
+    recovery_share: Decimal = Field(default=Decimal(1), gt=0, le=1)
+
+    @model_validator(mode="after")
+    def _recovery_only_when_recoverable(self) -> Draw:
+        if self.kind == "non_recoverable" and "recovery_share" in self.model_fields_set:
+            raise ValueError("recovery_share: only meaningful for a recoverable draw")
+        return self
+
+
 class CompPlan(_Strict):
     plan_id: Slug
     version: int = Field(ge=1)
@@ -96,7 +130,7 @@ class CompPlan(_Strict):
     effective_to: date | None = None
     credit_types: list[CreditType] = Field(min_length=1)
     tier_method: Literal["marginal", "retroactive"]
-    quota_period: Literal["month"] = "month"
+    quota_period: Literal["month", "quarter", "year"] = "month"
     tiers: list[Tier] = Field(min_length=1)
     payout_cap: PayoutCap | None = None
     commission_threshold: Decimal | None = Field(
@@ -106,6 +140,17 @@ class CompPlan(_Strict):
         default=None, gt=0, description="Credit above this attainment (e.g. 2.0 = 200 %) earns no tier commission."
     )
     bonuses: list[Bonus] = Field(default_factory=list)
+    rate_cap: Decimal | None = Field(
+        default=None, gt=0, le=1, description="Highest effective commission rate on a period's counted credit."
+    )
+    pay_basis: Literal["booking", "invoice_paid"] = "booking"
+    attainment_basis: Literal["booking", "invoice_paid"] = "booking"
+    fx_policy: Literal["close_date", "period_end", "invoice_date"] = "close_date"
+    clawback: Clawback | None = None
+    draw: Draw | None = None
+    examples: list[WorkedExample] = Field(
+        default_factory=list, description="Worked examples (inputs -> expected payout) the test suite runs."
+    )
 
     @model_validator(mode="after")
     def _tiers_are_contiguous(self) -> CompPlan:
@@ -266,7 +311,10 @@ PLAN_TABLES_DDL = {
         description varchar, effective_from date not null, effective_to date, tier_method varchar not null,
         quota_period varchar not null, payout_cap_multiple decimal(9,4), commission_threshold decimal(9,4),
         attainment_cap decimal(9,4), content_hash varchar not null,
-        _load_id varchar not null, _loaded_at timestamp not null
+        _load_id varchar not null, _loaded_at timestamp not null, rate_cap decimal(9,6),
+        pay_basis varchar, attainment_basis varchar, fx_policy varchar, clawback_window_months integer,
+        clawback_on_uncollectible boolean, clawback_on_churn boolean, draw_kind varchar,
+        draw_monthly_share decimal(9,4), draw_months_from_hire integer, draw_recovery_share decimal(9,4)
     """,
     "plans__plan_tiers": """
         plan_id varchar not null, plan_version integer not null, tier_number integer not null,
@@ -290,19 +338,66 @@ PLAN_TABLES_DDL = {
 }
 
 
+PLAN_VERSION_COLUMNS_ADDED = (
+    "commission_threshold decimal(9,4)",
+    "attainment_cap decimal(9,4)",
+    "rate_cap decimal(9,6)",
+    "pay_basis varchar",
+    "attainment_basis varchar",
+    "fx_policy varchar",
+    "clawback_window_months integer",
+    "clawback_on_uncollectible boolean",
+    "clawback_on_churn boolean",
+    "draw_kind varchar",
+    "draw_monthly_share decimal(9,4)",
+    "draw_months_from_hire integer",
+    "draw_recovery_share decimal(9,4)",
+)
+
+
+PLAN_VERSION_INSERT_COLUMNS = (
+    "plan_id",
+    "plan_version",
+    "plan_name",
+    "description",
+    "effective_from",
+    "effective_to",
+    "tier_method",
+    "quota_period",
+    "payout_cap_multiple",
+    "commission_threshold",
+    "attainment_cap",
+    "content_hash",
+    "_load_id",
+    "_loaded_at",
+    "rate_cap",
+    "pay_basis",
+    "attainment_basis",
+    "fx_policy",
+    "clawback_window_months",
+    "clawback_on_uncollectible",
+    "clawback_on_churn",
+    "draw_kind",
+    "draw_monthly_share",
+    "draw_months_from_hire",
+    "draw_recovery_share",
+)
+
+
 def ensure_plan_tables(conn: duckdb.DuckDBPyConnection) -> None:
     conn.execute("create schema if not exists raw")
     for table, ddl in PLAN_TABLES_DDL.items():
         conn.execute(f"create table if not exists raw.{table} ({ddl})")
     # Columns added to the plan schema after a warehouse was created (history stays; new columns are null).
-    for column in ("commission_threshold decimal(9,4)", "attainment_cap decimal(9,4)"):
+    for column in PLAN_VERSION_COLUMNS_ADDED:
         conn.execute(f"alter table raw.plans__plan_versions add column if not exists {column}")
 
 
 def _plan_hash(plan: CompPlan) -> str:
     """Hash of the plan's meaning. Defaults are excluded so that adding an optional field to the schema later
-    does not make every already-loaded plan version look changed."""
-    content = plan.model_dump(mode="json", exclude_defaults=True)
+    does not make every already-loaded plan version look changed. Worked examples are documentation, not
+    meaning, so adding one does not create a new version either."""
+    content = plan.model_dump(mode="json", exclude_defaults=True, exclude={"examples"})
     return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
 
 
@@ -344,7 +439,8 @@ def load_plans(conn: duckdb.DuckDBPyConnection, plans_dir: Path, *, now: datetim
                     )
                 continue
             conn.execute(
-                "insert into raw.plans__plan_versions values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                f"insert into raw.plans__plan_versions ({', '.join(PLAN_VERSION_INSERT_COLUMNS)}) "
+                f"values ({', '.join('?' for _ in PLAN_VERSION_INSERT_COLUMNS)})",
                 [
                     plan.plan_id,
                     plan.version,
@@ -360,6 +456,17 @@ def load_plans(conn: duckdb.DuckDBPyConnection, plans_dir: Path, *, now: datetim
                     content_hash,
                     load_id,
                     loaded_at,
+                    plan.rate_cap,
+                    plan.pay_basis,
+                    plan.attainment_basis,
+                    plan.fx_policy,
+                    plan.clawback.window_months if plan.clawback else None,
+                    ("uncollectible_invoice" in plan.clawback.on) if plan.clawback else None,
+                    ("churn" in plan.clawback.on) if plan.clawback else None,
+                    plan.draw.kind if plan.draw else None,
+                    plan.draw.monthly_share_of_target_incentive if plan.draw else None,
+                    plan.draw.months_from_hire if plan.draw else None,
+                    plan.draw.recovery_share if plan.draw else None,
                 ],
             )
             conn.executemany(

@@ -1,5 +1,7 @@
--- One row per payee per month: credited amount (credits the plan pays on), prorated quota and attainment
--- (credited / quota; null when the quota is missing or zero).
+-- One row per payee per month, for attainment reporting: the credit counted in the month (credits the
+-- payee's plan counts, closed in the month, as known at the month end, net of clawbacks) and the month's
+-- prorated monthly quota (null when the sheet has no monthly row, e.g. for a quarterly plan: its period
+-- attainment is in fct_monthly_payouts). Pay is computed per plan segment by the commission engine.
 with payee_months as (
     select employee_id, payout_month, pay_currency, plan_id, plan_version, target_incentive_annual
     from {{ ref('int_payee_months') }}
@@ -11,9 +13,11 @@ quotas as (
 ),
 
 credited as (
-    select employee_id, payout_month, sum(credit_amount) as credited_amount, count(*) as credit_count
-    from {{ ref('int_plan_credits') }}
-    group by employee_id, payout_month
+    select employee_id, evaluation_month as payout_month, sum(counted_credit_amount) as credited_amount,
+        count(*) as credit_count
+    from {{ ref('int_commission_evaluation_credits') }}
+    where credit_month = evaluation_month
+    group by employee_id, evaluation_month
 )
 
 select

@@ -1,21 +1,11 @@
 -- Payout cap per payee-month: cap_amount = round(payout_cap_multiple * target_incentive_annual / 12, 2) from
--- the plan version. When tier commission plus bonuses exceed it, one negative 'payout_cap' adjustment line
--- brings the month down to the cap, so commission lines still sum exactly to the payout. Grain: one row per payee-month.
-with tier_totals as (
-    select employee_id, payout_month, sum(commission_amount) as tier_commission_amount
-    from {{ ref('int_commission_tier_slices') }}
+-- the plan version of the month. When the month's commission entries (earnings, true-ups, adjustments,
+-- clawbacks, bonuses, rate caps) exceed it, one negative adjustment brings the month down to the cap; the
+-- excess is forfeited, not carried. Grain: one row per employee_id x payout_month.
+with entry_totals as (
+    select employee_id, payout_month, sum(amount) as commission_amount
+    from {{ ref('int_commission_entries') }}
     group by employee_id, payout_month
-),
-
-bonus_totals as (
-    select employee_id, payout_month, sum(bonus_amount) as bonus_amount
-    from {{ ref('int_commission_bonuses') }}
-    group by employee_id, payout_month
-),
-
-payee_months as (
-    select employee_id, payout_month, pay_currency, plan_id, plan_version, target_incentive_annual
-    from {{ ref('int_payee_months') }}
 ),
 
 plan_versions as (
@@ -25,31 +15,25 @@ plan_versions as (
 
 caps as (
     select
-        payee_months.employee_id,
-        payee_months.payout_month,
-        payee_months.pay_currency,
-        payee_months.plan_id,
-        payee_months.plan_version,
+        payout_months.employee_id,
+        payout_months.payout_month,
+        payout_months.pay_currency,
+        payout_months.plan_id,
+        payout_months.plan_version,
+        payout_months.target_incentive_annual,
         plan_versions.payout_cap_multiple,
-        case
-            when plan_versions.payout_cap_multiple is not null
-                then cast(
-                    round(plan_versions.payout_cap_multiple * payee_months.target_incentive_annual / 12, 2)
-                    as decimal(18, 2)
-                )
+        case when plan_versions.payout_cap_multiple is not null
+            then cast(round(plan_versions.payout_cap_multiple * payout_months.target_incentive_annual / 12, 2)
+                as decimal(18, 2))
         end as cap_amount,
-        cast(coalesce(tier_totals.tier_commission_amount, 0) as decimal(18, 2)) as tier_commission_amount,
-        cast(coalesce(bonus_totals.bonus_amount, 0) as decimal(18, 2)) as bonus_amount
-    from payee_months
+        cast(coalesce(entry_totals.commission_amount, 0) as decimal(18, 2)) as commission_amount
+    from {{ ref('int_payout_months') }} as payout_months
     left join plan_versions
-        on payee_months.plan_id = plan_versions.plan_id
-        and payee_months.plan_version = plan_versions.plan_version
-    left join tier_totals
-        on payee_months.employee_id = tier_totals.employee_id
-        and payee_months.payout_month = tier_totals.payout_month
-    left join bonus_totals
-        on payee_months.employee_id = bonus_totals.employee_id
-        and payee_months.payout_month = bonus_totals.payout_month
+        on payout_months.plan_id = plan_versions.plan_id
+        and payout_months.plan_version = plan_versions.plan_version
+    left join entry_totals
+        on payout_months.employee_id = entry_totals.employee_id
+        and payout_months.payout_month = entry_totals.payout_month
 )
 
 select
@@ -60,11 +44,10 @@ select
     plan_version,
     payout_cap_multiple,
     cap_amount,
-    tier_commission_amount,
-    bonus_amount,
+    commission_amount,
     case
-        when cap_amount is not null and tier_commission_amount + bonus_amount > cap_amount
-            then cast(cap_amount - tier_commission_amount - bonus_amount as decimal(18, 2))
+        when cap_amount is not null and commission_amount > cap_amount
+            then cast(cap_amount - commission_amount as decimal(18, 2))
         else cast(0 as decimal(18, 2))
     end as cap_adjustment_amount
 from caps

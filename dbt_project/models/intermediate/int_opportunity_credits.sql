@@ -1,26 +1,111 @@
--- One row per credit a closed-won opportunity gives: the owner's 100 % (when the deal has no revenue
--- splits), each revenue split, and each overlay split (extra credit on top of the 100 %).
--- The credited CRM user is resolved to the employee active on the close date; amounts are converted to
--- that employee's pay currency at the close-date rate:
+-- Credit versions: one row per credit a closed-won opportunity gives, per state of the deal as known at a
+-- month end. The owner gets 100 % when the deal has no revenue splits; each revenue split and each overlay
+-- split (extra credit on top of the 100 %) gives its own credit.
 --   credit_amount_deal_currency = round(amount * split_percent / 100, 2)
---   credit_amount               = round(credit_amount_deal_currency * fx_rate, 2)
--- Credits whose user maps to no active employee keep a null employee_id: the publication gate names them.
-with won_opportunities as (
+-- Knowledge time: a deal's state at the end of month K is its last version with last_modified in or before K
+-- (the same for each split). A credit version is valid for knowledge months [known_from_month,
+-- known_to_month); known_to_month is null for the current state. A deal un-won, reassigned or amended in month
+-- K simply has a different set of credit versions from K on; the commission engine books the difference.
+-- Conversion to pay currency happens in the engine, because the rate date is a plan policy.
+-- The credited CRM user resolves to the employee active on the close date (current HR history); no match
+-- leaves employee_id null, which the publication gate names.
+with opportunity_versions as (
     select
-        opportunity_id, account_id, owner_user_id, opportunity_type, contract_term_months, amount, currency_code,
-        close_date
-    from {{ ref('stg_crm__opportunities') }}
-    where is_won and is_closed
+        opportunity_id, account_id, owner_user_id, opportunity_type, amount, currency_code, close_date,
+        is_closed, is_won, contract_term_months, last_modified_at,
+        {{ month_start('last_modified_at') }} as known_month,
+        row_number() over (
+            partition by opportunity_id, {{ month_start('last_modified_at') }}
+            order by last_modified_at desc, load_id desc, source_row desc
+        ) as rank_in_month
+    from {{ ref('stg_crm__opportunity_versions') }}
+),
+
+opportunity_states as (
+    select
+        opportunity_versions.*,
+        lead(known_month) over (partition by opportunity_id order by known_month) as next_known_month
+    from opportunity_versions
+    where rank_in_month = 1
+),
+
+split_versions as (
+    select
+        split_id, opportunity_id, user_id, split_type, split_percent, is_deleted, last_modified_at,
+        {{ month_start('last_modified_at') }} as known_month,
+        row_number() over (
+            partition by split_id, {{ month_start('last_modified_at') }}
+            order by last_modified_at desc, load_id desc, source_row desc
+        ) as rank_in_month
+    from {{ ref('stg_crm__opportunity_split_versions') }}
+),
+
+split_states as (
+    select
+        split_versions.*,
+        lead(known_month) over (partition by split_id order by known_month) as next_known_month
+    from split_versions
+    where rank_in_month = 1
+),
+
+change_months as (
+    select opportunity_id, known_month from opportunity_states
+    union
+    select opportunity_id, known_month from split_states
+),
+
+knowledge_ranges as (
+    select
+        opportunity_id,
+        known_month as known_from_month,
+        lead(known_month) over (partition by opportunity_id order by known_month) as known_to_month
+    from change_months
+),
+
+won_opportunities as (
+    select
+        knowledge_ranges.known_from_month,
+        knowledge_ranges.known_to_month,
+        opportunity_states.opportunity_id,
+        opportunity_states.account_id,
+        opportunity_states.owner_user_id,
+        opportunity_states.opportunity_type,
+        opportunity_states.contract_term_months,
+        opportunity_states.amount,
+        opportunity_states.currency_code,
+        opportunity_states.close_date
+    from knowledge_ranges
+    inner join opportunity_states
+        on knowledge_ranges.opportunity_id = opportunity_states.opportunity_id
+        and opportunity_states.known_month <= knowledge_ranges.known_from_month
+        and (
+            opportunity_states.next_known_month is null
+            or opportunity_states.next_known_month > knowledge_ranges.known_from_month
+        )
+    where opportunity_states.is_won and opportunity_states.is_closed
 ),
 
 active_splits as (
-    select split_id, opportunity_id, user_id, split_type, split_percent
-    from {{ ref('stg_crm__opportunity_splits') }}
-    where not is_deleted
+    select
+        won_opportunities.opportunity_id,
+        won_opportunities.known_from_month,
+        split_states.split_id,
+        split_states.user_id,
+        split_states.split_type,
+        split_states.split_percent
+    from won_opportunities
+    inner join split_states
+        on won_opportunities.opportunity_id = split_states.opportunity_id
+        and split_states.known_month <= won_opportunities.known_from_month
+        and (
+            split_states.next_known_month is null
+            or split_states.next_known_month > won_opportunities.known_from_month
+        )
+    where not split_states.is_deleted
 ),
 
-revenue_split_opportunities as (
-    select distinct opportunity_id
+revenue_split_states as (
+    select distinct opportunity_id, known_from_month
     from active_splits
     where split_type = 'revenue'
 ),
@@ -28,69 +113,58 @@ revenue_split_opportunities as (
 credit_shares as (
     select
         won_opportunities.opportunity_id,
+        won_opportunities.known_from_month,
         cast(null as {{ dbt.type_string() }}) as split_id,
         'revenue' as credit_type,
         won_opportunities.owner_user_id as credited_user_id,
         cast(100 as decimal(9, 4)) as split_percent
     from won_opportunities
-    left join revenue_split_opportunities
-        on won_opportunities.opportunity_id = revenue_split_opportunities.opportunity_id
-    where revenue_split_opportunities.opportunity_id is null
+    left join revenue_split_states
+        on won_opportunities.opportunity_id = revenue_split_states.opportunity_id
+        and won_opportunities.known_from_month = revenue_split_states.known_from_month
+    where revenue_split_states.opportunity_id is null
 
     union all
 
     select
-        active_splits.opportunity_id,
-        active_splits.split_id,
-        active_splits.split_type as credit_type,
-        active_splits.user_id as credited_user_id,
-        active_splits.split_percent
+        opportunity_id,
+        known_from_month,
+        split_id,
+        split_type as credit_type,
+        user_id as credited_user_id,
+        split_percent
     from active_splits
-    inner join won_opportunities
-        on active_splits.opportunity_id = won_opportunities.opportunity_id
 ),
 
 credited_employees as (
     select
         credit_shares.*,
+        won_opportunities.known_to_month,
         won_opportunities.account_id,
         won_opportunities.opportunity_type,
         won_opportunities.contract_term_months,
         won_opportunities.amount as deal_amount,
         won_opportunities.currency_code as deal_currency,
         won_opportunities.close_date,
-        history.employee_id,
-        history.pay_currency
+        history.employee_id
     from credit_shares
     inner join won_opportunities
         on credit_shares.opportunity_id = won_opportunities.opportunity_id
+        and credit_shares.known_from_month = won_opportunities.known_from_month
     left join {{ ref('int_employee_history') }} as history
         on credit_shares.credited_user_id = history.crm_user_id
         and won_opportunities.close_date between history.valid_from and history.valid_to
         and won_opportunities.close_date between history.hire_date
             and coalesce(history.termination_date, {{ end_of_time() }})
-),
-
-with_fx as (
-    select
-        credited_employees.*,
-        cast(round(credited_employees.deal_amount * credited_employees.split_percent / 100, 2) as decimal(18, 2))
-            as credit_amount_deal_currency,
-        {{ fx_rate(
-            'credited_employees.deal_currency', 'credited_employees.pay_currency',
-            'deal_fx.rate_to_reporting', 'pay_fx.rate_to_reporting'
-        ) }} as fx_rate
-    from credited_employees
-    left join {{ ref('int_fx_rates') }} as deal_fx
-        on credited_employees.deal_currency = deal_fx.currency_code
-        and credited_employees.close_date = deal_fx.rate_date
-    left join {{ ref('int_fx_rates') }} as pay_fx
-        on credited_employees.pay_currency = pay_fx.currency_code
-        and credited_employees.close_date = pay_fx.rate_date
 )
 
 select
     {{ dbt.concat(["opportunity_id", "':'", "coalesce(split_id, 'owner')"]) }} as credit_line_id,
+    {{ dbt.concat(["opportunity_id", "':'", "coalesce(split_id, 'owner')", "'@'", to_text('known_from_month')]) }}
+        as credit_version_id,
+    known_from_month,
+    known_to_month,
+    known_to_month is null as is_current,
     opportunity_id,
     split_id,
     credit_type,
@@ -104,9 +178,5 @@ select
     deal_amount,
     deal_currency,
     split_percent,
-    credit_amount_deal_currency,
-    pay_currency,
-    fx_rate,
-    close_date as fx_rate_date,
-    cast(round(credit_amount_deal_currency * fx_rate, 2) as decimal(18, 2)) as credit_amount
-from with_fx
+    cast(round(deal_amount * split_percent / 100, 2) as decimal(18, 2)) as credit_amount_deal_currency
+from credited_employees

@@ -4,25 +4,28 @@
 -- No double counting: each revenue credit rolls up once per ancestor, so a deal split 60/40 between two reps
 -- of the same manager gives that manager 60 % + 40 % = 100 % of the deal, not 200 %. A hierarchy cycle cannot
 -- loop forever (the walk is bounded) and yields each ancestor once (first level wins).
--- Team credit is converted from the deal currency to the manager's pay currency at the close-date rate.
+-- One row per revenue credit *version* x ancestor, valid for the same knowledge months as the credit version.
 {%- set depth = var('max_hierarchy_depth') | int %}
 with revenue_credits as (
     select
-        credit_line_id, opportunity_id, split_id, employee_id, close_date, deal_currency,
-        credit_amount_deal_currency
+        credit_version_id, credit_line_id, known_from_month, known_to_month, opportunity_id, split_id,
+        employee_id, close_date, deal_currency, credit_amount_deal_currency
     from {{ ref('int_opportunity_credits') }}
     where credit_type = 'revenue' and employee_id is not null
 ),
 
 history as (
-    select employee_id, valid_from, valid_to, manager_employee_id, pay_currency, hire_date, termination_date
+    select employee_id, valid_from, valid_to, manager_employee_id, hire_date, termination_date
     from {{ ref('int_employee_history') }}
 ),
 
 {% for level in range(1, depth + 1) %}
 level_{{ level }} as (
     select
+        walk.credit_version_id,
         walk.credit_line_id,
+        walk.known_from_month,
+        walk.known_to_month,
         walk.opportunity_id,
         walk.split_id,
         walk.close_date,
@@ -57,16 +60,14 @@ first_path_to_ancestor as (
     select
         all_levels.*,
         row_number() over (
-            partition by credit_line_id, ancestor_employee_id order by rollup_level
+            partition by credit_version_id, ancestor_employee_id order by rollup_level
         ) as path_rank
     from all_levels
     where ancestor_employee_id <> credited_rep_employee_id
 ),
 
 with_ancestor as (
-    select
-        first_path_to_ancestor.*,
-        history.pay_currency
+    select first_path_to_ancestor.*
     from first_path_to_ancestor
     inner join history
         on first_path_to_ancestor.ancestor_employee_id = history.employee_id
@@ -74,27 +75,15 @@ with_ancestor as (
         and first_path_to_ancestor.close_date between history.hire_date
             and coalesce(history.termination_date, {{ end_of_time() }})
     where first_path_to_ancestor.path_rank = 1
-),
-
-with_fx as (
-    select
-        with_ancestor.*,
-        {{ fx_rate(
-            'with_ancestor.deal_currency', 'with_ancestor.pay_currency',
-            'deal_fx.rate_to_reporting', 'pay_fx.rate_to_reporting'
-        ) }} as fx_rate
-    from with_ancestor
-    left join {{ ref('int_fx_rates') }} as deal_fx
-        on with_ancestor.deal_currency = deal_fx.currency_code
-        and with_ancestor.close_date = deal_fx.rate_date
-    left join {{ ref('int_fx_rates') }} as pay_fx
-        on with_ancestor.pay_currency = pay_fx.currency_code
-        and with_ancestor.close_date = pay_fx.rate_date
 )
 
 select
     {{ dbt.concat(["credit_line_id", "':team:'", "ancestor_employee_id"]) }} as team_credit_id,
+    {{ dbt.concat(["credit_version_id", "':team:'", "ancestor_employee_id"]) }} as team_credit_version_id,
+    credit_version_id,
     credit_line_id,
+    known_from_month,
+    known_to_month,
     opportunity_id,
     split_id,
     ancestor_employee_id as employee_id,
@@ -103,9 +92,5 @@ select
     close_date,
     {{ month_start('close_date') }} as credit_month,
     deal_currency,
-    credit_amount_deal_currency,
-    pay_currency,
-    fx_rate,
-    close_date as fx_rate_date,
-    cast(round(credit_amount_deal_currency * fx_rate, 2) as decimal(18, 2)) as credit_amount
-from with_fx
+    credit_amount_deal_currency
+from with_ancestor

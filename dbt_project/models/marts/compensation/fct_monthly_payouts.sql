@@ -6,22 +6,72 @@
         tags=['monthly_partitioned'],
     )
 }}
--- The monthly payout preview: one row per payee (employee with a plan) per month, zero-payout months
--- included. net_payout_amount = gross commission (tier lines) + bonuses + cap adjustment = the sum of the
--- payee-month's commission lines, to the cent. The publication
--- step copies a month of this table into published.monthly_payouts only when every blocking check passed.
--- Partitioned by payout_month.
-with payee_months as (
-    select
-        employee_id, payout_month, job_role, manager_employee_id, region, pay_currency, plan_id, plan_version,
-        target_incentive_annual, active_days, days_in_month
-    from {{ ref('int_payee_months') }}
+-- The monthly payout preview: one row per payee-month (int_payout_months), zero-payout months included.
+-- Every amount is the sum of the payee-month's ledger lines of that kind, so
+--   net_payout_amount = gross commission (earning + true_up + rate_cap) + bonuses + prior-period adjustments
+--                       + clawbacks + payout cap + draw + draw recovery
+-- to the cent. The publication step copies a month of this table into published.monthly_payouts only when
+-- every blocking check passed. Partitioned by payout_month.
+with payout_months as (
+    select *
+    from {{ ref('int_payout_months') }}
     where {{ partition_window_filter('payout_month') }}
 ),
 
-attainment as (
-    select employee_id, payout_month, quota_amount, credited_amount, attainment
-    from {{ ref('int_attainment_monthly') }}
+segment_status as (
+    -- the plan segment covering the month end (or the last day employed): its quota and attainment to date
+    select
+        segments.employee_id,
+        months.month_start as payout_month,
+        segments.quota_period,
+        segments.period_start,
+        segments.quota_amount,
+        row_number() over (
+            partition by segments.employee_id, months.month_start order by segments.segment_end desc
+        ) as recency_rank
+    from {{ ref('int_plan_segments') }} as segments
+    inner join {{ ref('int_calendar_months') }} as months
+        on segments.segment_start <= months.month_end
+        and segments.segment_end >= months.month_start
+),
+
+period_credit as (
+    select segment_id, evaluation_month, sum(counted_credit_amount) as counted_credit_amount
+    from {{ ref('int_commission_evaluation_credits') }}
+    group by segment_id, evaluation_month
+),
+
+segment_attainment as (
+    select
+        segments.employee_id,
+        period_credit.evaluation_month as payout_month,
+        period_credit.counted_credit_amount,
+        row_number() over (
+            partition by segments.employee_id, period_credit.evaluation_month order by segments.segment_end desc
+        ) as recency_rank
+    from period_credit
+    inner join {{ ref('int_plan_segments') }} as segments
+        on period_credit.segment_id = segments.segment_id
+    where period_credit.evaluation_month between segments.segment_start_month and segments.segment_end_month
+),
+
+line_totals as (
+    select
+        employee_id,
+        payout_month,
+        sum(case when entry_type in ('earning', 'true_up', 'rate_cap') then amount else 0 end)
+            as gross_commission_amount,
+        sum(case when entry_type = 'bonus' then amount else 0 end) as bonus_amount,
+        sum(case when entry_type = 'adjustment' then amount else 0 end) as adjustment_amount,
+        sum(case when entry_type = 'clawback' then amount else 0 end) as clawback_amount,
+        sum(case when entry_type = 'payout_cap' then amount else 0 end) as cap_adjustment_amount,
+        sum(case when entry_type = 'draw' then amount else 0 end) as draw_amount,
+        sum(case when entry_type = 'draw_recovery' then amount else 0 end) as draw_recovery_amount,
+        sum(case when entry_type <> 'payout' then amount else 0 end) as net_payout_amount,
+        sum(case when entry_type <> 'payout' then 1 else 0 end) as ledger_line_count
+    from {{ ref('fct_commission_ledger') }}
+    where {{ partition_window_filter('payout_month') }}
+    group by employee_id, payout_month
 ),
 
 caps as (
@@ -29,49 +79,59 @@ caps as (
     from {{ ref('int_commission_caps') }}
 ),
 
-line_totals as (
-    select
-        employee_id,
-        payout_month,
-        sum(case when rule_type = 'tier' then commission_amount else 0 end) as gross_commission_amount,
-        sum(case when rule_type = 'bonus' then commission_amount else 0 end) as bonus_amount,
-        sum(case when rule_type = 'payout_cap' then commission_amount else 0 end) as cap_adjustment_amount,
-        sum(commission_amount) as net_payout_amount,
-        count(*) as commission_line_count
-    from {{ ref('fct_commission_lines') }}
-    where {{ partition_window_filter('payout_month') }}
-    group by employee_id, payout_month
+draws as (
+    select employee_id, payout_month, balance_after
+    from {{ ref('int_draw_balances') }}
 )
 
 select
-    {{ dbt.concat(["payee_months.employee_id", "':'", to_text('payee_months.payout_month')]) }} as payout_id,
-    payee_months.employee_id,
-    payee_months.payout_month,
-    payee_months.job_role,
-    payee_months.manager_employee_id,
-    payee_months.region,
-    payee_months.plan_id,
-    payee_months.plan_version,
-    payee_months.pay_currency as currency_code,
-    payee_months.target_incentive_annual,
-    payee_months.active_days,
-    payee_months.days_in_month,
-    attainment.quota_amount,
-    attainment.credited_amount,
-    attainment.attainment,
+    payout_months.payout_id,
+    payout_months.employee_id,
+    payout_months.payout_month,
+    payout_months.is_employed_with_plan,
+    payout_months.job_role,
+    payout_months.manager_employee_id,
+    payout_months.region,
+    payout_months.plan_id,
+    payout_months.plan_version,
+    payout_months.pay_currency as currency_code,
+    payout_months.target_incentive_annual,
+    payout_months.active_days,
+    payout_months.days_in_month,
+    segment_status.quota_period,
+    segment_status.period_start,
+    segment_status.quota_amount,
+    cast(coalesce(segment_attainment.counted_credit_amount, 0) as decimal(18, 2)) as period_credited_amount,
+    case when segment_status.quota_amount > 0
+        then cast(round(coalesce(segment_attainment.counted_credit_amount, 0) / segment_status.quota_amount, 6)
+            as decimal(18, 6))
+    end as period_attainment,
     caps.cap_amount,
     cast(coalesce(line_totals.gross_commission_amount, 0) as decimal(18, 2)) as gross_commission_amount,
     cast(coalesce(line_totals.bonus_amount, 0) as decimal(18, 2)) as bonus_amount,
+    cast(coalesce(line_totals.adjustment_amount, 0) as decimal(18, 2)) as adjustment_amount,
+    cast(coalesce(line_totals.clawback_amount, 0) as decimal(18, 2)) as clawback_amount,
     cast(coalesce(line_totals.cap_adjustment_amount, 0) as decimal(18, 2)) as cap_adjustment_amount,
+    cast(coalesce(line_totals.draw_amount, 0) as decimal(18, 2)) as draw_amount,
+    cast(coalesce(line_totals.draw_recovery_amount, 0) as decimal(18, 2)) as draw_recovery_amount,
+    cast(coalesce(draws.balance_after, 0) as decimal(18, 2)) as draw_balance_amount,
     cast(coalesce(line_totals.net_payout_amount, 0) as decimal(18, 2)) as net_payout_amount,
-    coalesce(line_totals.commission_line_count, 0) as commission_line_count
-from payee_months
-left join attainment
-    on payee_months.employee_id = attainment.employee_id
-    and payee_months.payout_month = attainment.payout_month
-left join caps
-    on payee_months.employee_id = caps.employee_id
-    and payee_months.payout_month = caps.payout_month
+    coalesce(line_totals.ledger_line_count, 0) as ledger_line_count
+from payout_months
+left join segment_status
+    on payout_months.employee_id = segment_status.employee_id
+    and payout_months.payout_month = segment_status.payout_month
+    and segment_status.recency_rank = 1
+left join segment_attainment
+    on payout_months.employee_id = segment_attainment.employee_id
+    and payout_months.payout_month = segment_attainment.payout_month
+    and segment_attainment.recency_rank = 1
 left join line_totals
-    on payee_months.employee_id = line_totals.employee_id
-    and payee_months.payout_month = line_totals.payout_month
+    on payout_months.employee_id = line_totals.employee_id
+    and payout_months.payout_month = line_totals.payout_month
+left join caps
+    on payout_months.employee_id = caps.employee_id
+    and payout_months.payout_month = caps.payout_month
+left join draws
+    on payout_months.employee_id = draws.employee_id
+    and payout_months.payout_month = draws.payout_month

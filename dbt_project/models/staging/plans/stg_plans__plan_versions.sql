@@ -10,6 +10,17 @@ select
     payout_cap_multiple,
     commission_threshold,
     attainment_cap,
+    rate_cap,
+    coalesce(pay_basis, 'booking') as pay_basis,
+    coalesce(attainment_basis, 'booking') as attainment_basis,
+    coalesce(fx_policy, 'close_date') as fx_policy,
+    clawback_window_months,
+    coalesce(clawback_on_uncollectible, false) as clawback_on_uncollectible,
+    coalesce(clawback_on_churn, false) as clawback_on_churn,
+    draw_kind,
+    draw_monthly_share,
+    draw_months_from_hire,
+    draw_recovery_share,
     content_hash,
     _load_id as load_id
 from {{ source('plans', 'plans__plan_versions') }}

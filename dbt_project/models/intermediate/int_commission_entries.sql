@@ -1,0 +1,237 @@
+-- Commission entries: what each plan segment pays in each month, as the difference between the rule amounts
+-- of two consecutive evaluations (docs/compensation-engine.md, "evaluate, then book the difference"):
+--   amount = amount at this evaluation - amount at the previous evaluation of the same segment
+-- Rows that did not change are not entries. The entry type says why the amount moved, first match wins:
+--   rate_cap    the segment's rate-cap row moved
+--   clawback    the credit's clawback fraction rose (uncollectible invoice or churn inside the window)
+--   adjustment  the credit's source state changed (amount, close date), it stopped counting (un-won,
+--               reassigned, split removed), it was first counted after its close month (late booking or a
+--               reassignment to this payee), or paid invoices were reversed (credit note)
+--   earning     first counted in its close month, or released by an invoice payment ('bonus' for bonus rules)
+--   true_up     anything else: re-rated because other credits, the quota, the threshold or the FX rate moved
+-- Grain: one row per entry_id (segment x month x rule key).
+with amounts as (
+    select
+        segment_id, evaluation_month, rule_key, rule_type, payee_credit_id, tier_number, bonus_id, rate,
+        credit_in_tier, is_below_threshold, earned_amount, amount
+    from {{ ref('int_commission_evaluation_amounts') }}
+),
+
+evaluations as (
+    select segment_id, evaluation_month, previous_evaluation_month, next_evaluation_month
+    from {{ ref('int_segment_evaluations') }}
+),
+
+credits as (
+    select *
+    from {{ ref('int_commission_evaluation_credits') }}
+),
+
+segments as (
+    select
+        segment_id, employee_id, plan_id, plan_version, quota_period, period_start, period_end, segment_start,
+        segment_end, quota_amount, pay_currency
+    from {{ ref('int_plan_segments') }}
+),
+
+plan_versions as (
+    select plan_id, plan_version, tier_method, commission_threshold
+    from {{ ref('stg_plans__plan_versions') }}
+),
+
+movements as (
+    select segment_id, evaluation_month as entry_month, rule_key, cast(0 as decimal(18, 2)) as amount_before,
+        amount as amount_after
+    from amounts
+    union all
+    select amounts.segment_id, evaluations.next_evaluation_month as entry_month, amounts.rule_key,
+        amounts.amount as amount_before, cast(0 as decimal(18, 2)) as amount_after
+    from amounts
+    inner join evaluations
+        on amounts.segment_id = evaluations.segment_id
+        and amounts.evaluation_month = evaluations.evaluation_month
+    where evaluations.next_evaluation_month is not null
+),
+
+deltas as (
+    select
+        movements.segment_id,
+        movements.entry_month,
+        movements.rule_key,
+        cast(sum(movements.amount_before) as decimal(18, 2)) as amount_before,
+        cast(sum(movements.amount_after) as decimal(18, 2)) as amount_after
+    from movements
+    group by movements.segment_id, movements.entry_month, movements.rule_key
+    having sum(movements.amount_after) <> sum(movements.amount_before)
+),
+
+with_rows as (
+    select
+        deltas.*,
+        evaluations.previous_evaluation_month,
+        coalesce(current_amounts.rule_type, previous_amounts.rule_type) as rule_type,
+        coalesce(current_amounts.payee_credit_id, previous_amounts.payee_credit_id) as payee_credit_id,
+        coalesce(current_amounts.tier_number, previous_amounts.tier_number) as tier_number,
+        coalesce(current_amounts.bonus_id, previous_amounts.bonus_id) as bonus_id,
+        coalesce(current_amounts.rate, previous_amounts.rate) as rate,
+        current_amounts.credit_in_tier,
+        coalesce(current_amounts.is_below_threshold, false) as is_below_threshold
+    from deltas
+    inner join evaluations
+        on deltas.segment_id = evaluations.segment_id
+        and deltas.entry_month = evaluations.evaluation_month
+    left join amounts as current_amounts
+        on deltas.segment_id = current_amounts.segment_id
+        and deltas.entry_month = current_amounts.evaluation_month
+        and deltas.rule_key = current_amounts.rule_key
+    left join amounts as previous_amounts
+        on deltas.segment_id = previous_amounts.segment_id
+        and evaluations.previous_evaluation_month = previous_amounts.evaluation_month
+        and deltas.rule_key = previous_amounts.rule_key
+),
+
+with_credits as (
+    select
+        with_rows.*,
+        current_credits.payee_credit_id is not null as is_counted_now,
+        previous_credits.payee_credit_id is not null as was_counted_before,
+        coalesce(current_credits.credit_line_id, previous_credits.credit_line_id) as credit_line_id,
+        coalesce(current_credits.opportunity_id, previous_credits.opportunity_id) as opportunity_id,
+        coalesce(current_credits.split_id, previous_credits.split_id) as split_id,
+        coalesce(current_credits.split_percent, previous_credits.split_percent) as split_percent,
+        coalesce(current_credits.credit_type, previous_credits.credit_type) as credit_type,
+        coalesce(current_credits.rollup_level, previous_credits.rollup_level) as rollup_level,
+        coalesce(current_credits.credited_rep_employee_id, previous_credits.credited_rep_employee_id)
+            as credited_rep_employee_id,
+        coalesce(current_credits.close_date, previous_credits.close_date) as close_date,
+        coalesce(current_credits.credit_month, previous_credits.credit_month) as credit_month,
+        coalesce(current_credits.deal_currency, previous_credits.deal_currency) as deal_currency,
+        coalesce(current_credits.credit_amount_deal_currency, previous_credits.credit_amount_deal_currency)
+            as credit_amount_deal_currency,
+        previous_credits.credit_amount_deal_currency as previous_credit_amount_deal_currency,
+        coalesce(current_credits.fx_rate, previous_credits.fx_rate) as fx_rate,
+        coalesce(current_credits.fx_rate_date, previous_credits.fx_rate_date) as fx_rate_date,
+        coalesce(current_credits.credit_amount, previous_credits.credit_amount) as credit_amount,
+        current_credits.counted_credit_amount,
+        current_credits.trigger_invoice_id as invoice_id,
+        current_credits.churn_month,
+        coalesce(current_credits.clawback_fraction, 0) as clawback_fraction,
+        coalesce(previous_credits.clawback_fraction, 0) as previous_clawback_fraction,
+        coalesce(current_credits.release_fraction, previous_credits.release_fraction) as release_fraction,
+        previous_credits.release_fraction as previous_release_fraction,
+        current_credits.paid_amount,
+        current_credits.deal_amount,
+        previous_credits.close_date as previous_close_date,
+        previous_credits.fx_rate as previous_fx_rate,
+        coalesce(current_credits.cumulative_credit_before, previous_credits.cumulative_credit_before)
+            as cumulative_credit_before,
+        coalesce(current_credits.cumulative_credit_after, previous_credits.cumulative_credit_after)
+            as cumulative_credit_after
+    from with_rows
+    left join credits as current_credits
+        on with_rows.segment_id = current_credits.segment_id
+        and with_rows.entry_month = current_credits.evaluation_month
+        and with_rows.payee_credit_id = current_credits.payee_credit_id
+    left join credits as previous_credits
+        on with_rows.segment_id = previous_credits.segment_id
+        and with_rows.previous_evaluation_month = previous_credits.evaluation_month
+        and with_rows.payee_credit_id = previous_credits.payee_credit_id
+),
+
+classified as (
+    select
+        with_credits.*,
+        case
+            when rule_type = 'rate_cap' then 'rate_cap'
+            when clawback_fraction > previous_clawback_fraction then 'clawback'
+            when was_counted_before and not is_counted_now then 'adjustment'
+            when not was_counted_before and is_counted_now and credit_month < entry_month then 'adjustment'
+            when not was_counted_before and is_counted_now then 'earning'
+            when credit_amount_deal_currency <> previous_credit_amount_deal_currency
+                or close_date <> previous_close_date then 'adjustment'
+            when release_fraction < previous_release_fraction then 'adjustment'
+            when release_fraction > previous_release_fraction then 'earning'
+            else 'true_up'
+        end as base_entry_type,
+        case
+            when rule_type = 'rate_cap' then 'rate_cap'
+            when clawback_fraction > previous_clawback_fraction and churn_month = entry_month then 'churn'
+            when clawback_fraction > previous_clawback_fraction then 'uncollectible_invoice'
+            when was_counted_before and not is_counted_now then 'credit_removed'
+            when not was_counted_before and is_counted_now and credit_month < entry_month then 'booked_late'
+            when not was_counted_before and is_counted_now then 'booked'
+            when credit_amount_deal_currency <> previous_credit_amount_deal_currency then 'amount_changed'
+            when close_date <> previous_close_date then 'close_date_changed'
+            when release_fraction < previous_release_fraction then 'invoice_reversed'
+            when release_fraction > previous_release_fraction then 'invoice_paid'
+            when fx_rate <> previous_fx_rate then 'fx_rate_changed'
+            else 'rerated'
+        end as change_reason
+    from with_credits
+)
+
+select
+    {{ dbt.concat(["classified.segment_id", "'@'", to_text('classified.entry_month'), "':'", "classified.rule_key"]) }}
+        as entry_id,
+    classified.entry_month as payout_month,
+    segments.employee_id,
+    segments.plan_id,
+    segments.plan_version,
+    segments.quota_period,
+    segments.period_start,
+    segments.period_end,
+    segments.segment_id,
+    segments.segment_start,
+    segments.segment_end,
+    case when classified.base_entry_type = 'earning' and classified.rule_type = 'bonus' then 'bonus'
+        else classified.base_entry_type end as entry_type,
+    classified.rule_type,
+    classified.change_reason,
+    classified.rule_key,
+    classified.payee_credit_id,
+    classified.credit_line_id,
+    classified.opportunity_id,
+    classified.split_id,
+    classified.split_percent,
+    classified.invoice_id,
+    classified.credit_type,
+    classified.rollup_level,
+    classified.credited_rep_employee_id,
+    classified.close_date,
+    classified.credit_month,
+    plan_versions.tier_method,
+    classified.tier_number,
+    classified.bonus_id,
+    classified.rate,
+    classified.credit_in_tier,
+    classified.is_below_threshold,
+    plan_versions.commission_threshold,
+    classified.deal_currency,
+    classified.credit_amount_deal_currency,
+    classified.previous_credit_amount_deal_currency,
+    classified.fx_rate,
+    classified.fx_rate_date,
+    classified.credit_amount,
+    classified.counted_credit_amount,
+    classified.clawback_fraction,
+    classified.release_fraction,
+    classified.paid_amount,
+    classified.deal_amount,
+    classified.churn_month,
+    segments.quota_amount,
+    case when segments.quota_amount > 0
+        then cast(round(classified.cumulative_credit_before / segments.quota_amount, 6) as decimal(18, 6)) end
+        as attainment_before,
+    case when segments.quota_amount > 0
+        then cast(round(classified.cumulative_credit_after / segments.quota_amount, 6) as decimal(18, 6)) end
+        as attainment_after,
+    classified.amount_before,
+    classified.amount_after,
+    cast(classified.amount_after - classified.amount_before as decimal(18, 2)) as amount,
+    segments.pay_currency as currency_code
+from classified
+inner join segments
+    on classified.segment_id = segments.segment_id
+inner join plan_versions
+    on segments.plan_id = plan_versions.plan_id
+    and segments.plan_version = plan_versions.plan_version

@@ -1,0 +1,192 @@
+-- The credits each plan segment counts at each of its evaluations (int_segment_evaluations; see
+-- docs/compensation-engine.md).
+-- At evaluation month K a credit version counts when it is valid at K and its close month is <= K. Per credit:
+--   fx_rate at the plan's fx_policy date (close date, end of the close month, or first invoice date known by K)
+--   credit_amount          = round(credit in deal currency * fx_rate, 2)
+--   clawback_fraction      = 1 after a churn in the window, else min(1, uncollectible in window / deal amount)
+--   release_fraction       = min(1, paid invoice amount known by K / deal amount)
+--   counted_credit_amount  = round(credit_amount * (1 - clawback_fraction) * [release_fraction when the plan's
+--                            attainment_basis is invoice_paid], 2)   -- what attainment and tiers use
+--   payable_factor         = release_fraction when the plan pays on invoice paid (and attainment counts at booking)
+-- Grain: one row per segment_id x evaluation_month x payee_credit_id.
+with evaluations as (
+    select segment_id, evaluation_month
+    from {{ ref('int_segment_evaluations') }}
+),
+
+segment_credits as (
+    select *
+    from {{ ref('int_segment_credits') }}
+),
+
+invoice_states as (
+    select
+        invoice_id, opportunity_id, invoice_date, amount, status, known_from_month, known_to_month,
+        first_uncollectible_month
+    from {{ ref('int_invoice_states') }}
+),
+
+counted as (
+    select
+        evaluations.evaluation_month,
+        segment_credits.*
+    from evaluations
+    inner join segment_credits
+        on evaluations.segment_id = segment_credits.segment_id
+        and segment_credits.known_from_month <= evaluations.evaluation_month
+        and (segment_credits.known_to_month is null or segment_credits.known_to_month > evaluations.evaluation_month)
+        and segment_credits.credit_month <= evaluations.evaluation_month
+),
+
+collections as (
+    select
+        counted.segment_id,
+        counted.evaluation_month,
+        counted.payee_credit_id,
+        sum(case when invoice_states.status = 'paid' then invoice_states.amount else 0 end) as paid_amount,
+        sum(
+            case
+                when invoice_states.status = 'uncollectible'
+                    and invoice_states.first_uncollectible_month <= counted.clawback_window_end_month
+                    then invoice_states.amount
+                else 0
+            end
+        ) as uncollectible_amount,
+        min(case when invoice_states.status not in ('void', 'draft') then invoice_states.invoice_date end)
+            as first_invoice_date,
+        max(case when invoice_states.known_from_month = counted.evaluation_month then invoice_states.invoice_id end)
+            as trigger_invoice_id
+    from counted
+    inner join invoice_states
+        on counted.opportunity_id = invoice_states.opportunity_id
+        and invoice_states.known_from_month <= counted.evaluation_month
+        and (invoice_states.known_to_month is null or invoice_states.known_to_month > counted.evaluation_month)
+    where counted.uses_invoices
+    group by counted.segment_id, counted.evaluation_month, counted.payee_credit_id
+),
+
+with_fractions as (
+    select
+        counted.*,
+        collections.paid_amount,
+        collections.uncollectible_amount,
+        collections.first_invoice_date,
+        collections.trigger_invoice_id,
+                case
+            when counted.fx_policy = 'period_end' then {{ month_end('counted.credit_month') }}
+            when counted.fx_policy = 'invoice_date' then coalesce(collections.first_invoice_date, counted.close_date)
+            else counted.close_date
+        end as fx_rate_date,
+        case
+            when counted.churn_month <= counted.evaluation_month then cast(1 as decimal(18, 6))
+            when counted.clawback_on_uncollectible and counted.deal_amount > 0
+                then cast(
+                    least(1, round(coalesce(collections.uncollectible_amount, 0) / counted.deal_amount, 6))
+                    as decimal(18, 6)
+                )
+            else cast(0 as decimal(18, 6))
+        end as clawback_fraction,
+        case
+            when counted.deal_amount > 0
+                then cast(
+                    greatest(0, least(1, round(coalesce(collections.paid_amount, 0) / counted.deal_amount, 6)))
+                    as decimal(18, 6)
+                )
+            else cast(1 as decimal(18, 6))
+        end as release_fraction
+    from counted
+    left join collections
+        on counted.segment_id = collections.segment_id
+        and counted.evaluation_month = collections.evaluation_month
+        and counted.payee_credit_id = collections.payee_credit_id
+),
+
+with_fx as (
+    select
+        with_fractions.*,
+        {{ fx_rate(
+            'with_fractions.deal_currency', 'with_fractions.pay_currency',
+            'deal_fx.rate_to_reporting', 'pay_fx.rate_to_reporting'
+        ) }} as fx_rate
+    from with_fractions
+    left join {{ ref('int_fx_rates') }} as deal_fx
+        on with_fractions.deal_currency = deal_fx.currency_code
+        and with_fractions.fx_rate_date = deal_fx.rate_date
+    left join {{ ref('int_fx_rates') }} as pay_fx
+        on with_fractions.pay_currency = pay_fx.currency_code
+        and with_fractions.fx_rate_date = pay_fx.rate_date
+),
+
+amounts as (
+    select
+        with_fx.*,
+        cast(round(credit_amount_deal_currency * fx_rate, 2) as decimal(18, 2)) as credit_amount,
+        cast(
+            round(
+                round(credit_amount_deal_currency * fx_rate, 2) * (1 - clawback_fraction)
+                * case when attainment_basis = 'invoice_paid' then release_fraction else 1 end,
+                2
+            ) as decimal(18, 2)
+        ) as counted_credit_amount,
+        case when pay_basis = 'invoice_paid' and attainment_basis = 'booking' then release_fraction
+            else cast(1 as decimal(18, 6))
+        end as payable_factor
+    from with_fx
+)
+
+select
+    {{ dbt.concat(["segment_id", "'@'", to_text('evaluation_month'), "':'", "payee_credit_id"]) }}
+        as evaluation_credit_id,
+    segment_id,
+    evaluation_month,
+    employee_id,
+    plan_id,
+    plan_version,
+    pay_basis,
+    attainment_basis,
+    fx_policy,
+    payee_credit_id,
+    payee_credit_version_id,
+    known_from_month,
+    credit_line_id,
+    credit_type,
+    opportunity_id,
+    account_id,
+    opportunity_type,
+    contract_term_months,
+    split_id,
+    split_percent,
+    credited_rep_employee_id,
+    rollup_level,
+    close_date,
+    credit_month,
+    deal_amount,
+    deal_currency,
+    credit_amount_deal_currency,
+    pay_currency,
+    fx_rate,
+    fx_rate_date,
+    credit_amount,
+    churn_month,
+    paid_amount,
+    uncollectible_amount,
+    trigger_invoice_id,
+    clawback_fraction,
+    release_fraction,
+    payable_factor,
+    counted_credit_amount,
+    cast(round(counted_credit_amount * payable_factor, 2) as decimal(18, 2)) as payable_credit_amount,
+    row_number() over (
+        partition by segment_id, evaluation_month order by close_date, payee_credit_id
+    ) as credit_sequence,
+    sum(counted_credit_amount) over (
+        partition by segment_id, evaluation_month
+        order by close_date, payee_credit_id
+        rows between unbounded preceding and current row
+    ) - counted_credit_amount as cumulative_credit_before,
+    sum(counted_credit_amount) over (
+        partition by segment_id, evaluation_month
+        order by close_date, payee_credit_id
+        rows between unbounded preceding and current row
+    ) as cumulative_credit_after
+from amounts

@@ -1,0 +1,193 @@
+-- Plan period segments: the unit the commission engine evaluates. The payee's plan (assignment and plan
+-- version) is resolved per day; consecutive days with the same plan, version and quota period (month,
+-- quarter or year, from the plan file) form one segment. A plan change in the middle of a quarter splits
+-- the quarter into two segments; termination ends a segment; a rehire starts a new one.
+-- Segment quota = round(full period quota * active days in segment / days in period, 2), the full quota being
+-- the quota-sheet row for (employee, plan's period type, period start) converted to the pay currency at the
+-- period-start rate; active days = employed days minus unpaid-leave days. A missing sheet row leaves the
+-- quota null (the publication gate blocks). Grain: one row per segment_id (employee x segment start).
+with days as (
+    select date_day, month_start
+    from {{ ref('int_calendar_days') }}
+),
+
+history as (
+    select employee_id, valid_from, valid_to, job_role, pay_currency, target_incentive_annual, hire_date,
+        termination_date
+    from {{ ref('int_employee_history') }}
+),
+
+employee_days as (
+    select
+        history.employee_id,
+        days.date_day,
+        days.month_start,
+        history.job_role,
+        history.pay_currency,
+        history.target_incentive_annual
+    from history
+    inner join days
+        on days.date_day between history.valid_from and history.valid_to
+        and days.date_day between history.hire_date and coalesce(history.termination_date, {{ end_of_time() }})
+),
+
+candidate_assignments as (
+    select
+        employee_days.employee_id,
+        employee_days.date_day,
+        assignments.plan_id,
+        -- an assignment naming the employee wins over one matching their role
+        row_number() over (
+            partition by employee_days.employee_id, employee_days.date_day
+            order by case when assignments.match_employee_id is not null then 0 else 1 end, assignments.assignment_id
+        ) as assignment_rank
+    from employee_days
+    inner join {{ ref('stg_plans__assignments') }} as assignments
+        on (
+            assignments.match_employee_id = employee_days.employee_id
+            or assignments.match_job_role = employee_days.job_role
+        )
+        and employee_days.date_day between assignments.effective_from
+            and coalesce(assignments.effective_to, {{ end_of_time() }})
+),
+
+plan_days as (
+    select
+        employee_days.*,
+        plan_versions.plan_id,
+        plan_versions.plan_version,
+        plan_versions.quota_period,
+        case plan_versions.quota_period
+            when 'quarter' then cast({{ dbt.date_trunc('quarter', 'employee_days.date_day') }} as date)
+            when 'year' then cast({{ dbt.date_trunc('year', 'employee_days.date_day') }} as date)
+            else employee_days.month_start
+        end as period_start
+    from employee_days
+    inner join candidate_assignments
+        on employee_days.employee_id = candidate_assignments.employee_id
+        and employee_days.date_day = candidate_assignments.date_day
+        and candidate_assignments.assignment_rank = 1
+    inner join {{ ref('stg_plans__plan_versions') }} as plan_versions
+        on candidate_assignments.plan_id = plan_versions.plan_id
+        and employee_days.date_day between plan_versions.effective_from
+            and coalesce(plan_versions.effective_to, {{ end_of_time() }})
+),
+
+ranked_plan_days as (
+    select
+        plan_days.*,
+        row_number() over (
+            partition by employee_id, plan_id, plan_version, period_start order by date_day
+        ) as day_rank
+    from plan_days
+),
+
+islands as (
+    -- consecutive days of one (plan, version, period) share this anchor (gaps-and-islands)
+    select
+        ranked_plan_days.*,
+        cast({{ dbt.dateadd('day', '-1 * day_rank', 'date_day') }} as date) as island_anchor
+    from ranked_plan_days
+),
+
+unpaid_leave_days as (
+    select distinct leaves.employee_id, days.date_day
+    from {{ ref('stg_hr__leaves') }} as leaves
+    inner join days
+        on days.date_day between leaves.start_date and leaves.end_date
+    where not leaves.is_paid
+),
+
+segment_days as (
+    select
+        islands.employee_id,
+        islands.plan_id,
+        islands.plan_version,
+        islands.quota_period,
+        islands.period_start,
+        islands.island_anchor,
+        min(islands.date_day) as segment_start,
+        max(islands.date_day) as segment_end,
+        count(*) as employed_days,
+        count(unpaid_leave_days.date_day) as unpaid_leave_days
+    from islands
+    left join unpaid_leave_days
+        on islands.employee_id = unpaid_leave_days.employee_id
+        and islands.date_day = unpaid_leave_days.date_day
+    group by 1, 2, 3, 4, 5, 6
+),
+
+segments as (
+    select
+        segment_days.*,
+        case segment_days.quota_period
+            when 'quarter' then cast({{ dbt.dateadd('month', 3, 'segment_days.period_start') }} as date)
+            when 'year' then cast({{ dbt.dateadd('month', 12, 'segment_days.period_start') }} as date)
+            else cast({{ dbt.dateadd('month', 1, 'segment_days.period_start') }} as date)
+        end as next_period_start
+    from segment_days
+),
+
+segment_attributes as (
+    -- pay currency and target incentive as of the segment's last day
+    select
+        segments.*,
+        employee_days.pay_currency,
+        employee_days.target_incentive_annual
+    from segments
+    inner join employee_days
+        on segments.employee_id = employee_days.employee_id
+        and segments.segment_end = employee_days.date_day
+),
+
+with_quota as (
+    select
+        segment_attributes.*,
+        {{ dbt.datediff('segment_attributes.period_start', 'segment_attributes.next_period_start', 'day') }}
+            as days_in_period,
+        quota_sheet.quota_amount as sheet_quota_amount,
+        quota_sheet.currency_code as sheet_currency,
+        {{ fx_rate(
+            'quota_sheet.currency_code', 'segment_attributes.pay_currency',
+            'sheet_fx.rate_to_reporting', 'pay_fx.rate_to_reporting'
+        ) }} as quota_fx_rate
+    from segment_attributes
+    left join {{ ref('stg_salesops__quotas') }} as quota_sheet
+        on segment_attributes.employee_id = quota_sheet.employee_id
+        and segment_attributes.quota_period = quota_sheet.period_type
+        and segment_attributes.period_start = quota_sheet.period_start
+    left join {{ ref('int_fx_rates') }} as sheet_fx
+        on quota_sheet.currency_code = sheet_fx.currency_code
+        and quota_sheet.period_start = sheet_fx.rate_date
+    left join {{ ref('int_fx_rates') }} as pay_fx
+        on segment_attributes.pay_currency = pay_fx.currency_code
+        and segment_attributes.period_start = pay_fx.rate_date
+)
+
+select
+    {{ dbt.concat(["employee_id", "':'", to_text('segment_start')]) }} as segment_id,
+    employee_id,
+    plan_id,
+    plan_version,
+    quota_period,
+    period_start,
+    cast({{ dbt.dateadd('day', -1, 'next_period_start') }} as date) as period_end,
+    segment_start,
+    segment_end,
+    {{ month_start('segment_start') }} as segment_start_month,
+    {{ month_start('segment_end') }} as segment_end_month,
+    days_in_period,
+    employed_days,
+    unpaid_leave_days,
+    employed_days - unpaid_leave_days as active_days,
+    pay_currency,
+    target_incentive_annual,
+    sheet_quota_amount,
+    sheet_currency,
+    quota_fx_rate,
+    cast(round(sheet_quota_amount * quota_fx_rate, 2) as decimal(18, 2)) as full_quota_amount,
+    cast(
+        round(round(sheet_quota_amount * quota_fx_rate, 2) * (employed_days - unpaid_leave_days) / days_in_period, 2)
+        as decimal(18, 2)
+    ) as quota_amount
+from with_quota

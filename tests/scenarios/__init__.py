@@ -1,0 +1,1 @@
+"""Hand-computed compensation scenarios run through the real pipeline (see docs/scenarios.md)."""
