@@ -94,12 +94,13 @@ class Clawback(_Strict):
     """When commission already paid on a deal is reversed: events within `window_months` of the close month."""
 
     window_months: int = Field(ge=1, le=60)
-    on: list[Literal["uncollectible_invoice", "churn"]] = Field(min_length=1)
+    events: list[Literal["uncollectible_invoice", "churn"]] = Field(min_length=1)
+    """Named `events`, not `on`: YAML 1.1 reads a bare `on` key as the boolean true."""
 
     @model_validator(mode="after")
     def _distinct(self) -> Clawback:
-        if len(set(self.on)) != len(self.on):
-            raise ValueError("on: duplicate entries")
+        if len(set(self.events)) != len(self.events):
+            raise ValueError("events: duplicate entries")
         return self
 
 
@@ -461,8 +462,8 @@ def load_plans(conn: duckdb.DuckDBPyConnection, plans_dir: Path, *, now: datetim
                     plan.attainment_basis,
                     plan.fx_policy,
                     plan.clawback.window_months if plan.clawback else None,
-                    ("uncollectible_invoice" in plan.clawback.on) if plan.clawback else None,
-                    ("churn" in plan.clawback.on) if plan.clawback else None,
+                    ("uncollectible_invoice" in plan.clawback.events) if plan.clawback else None,
+                    ("churn" in plan.clawback.events) if plan.clawback else None,
                     plan.draw.kind if plan.draw else None,
                     plan.draw.monthly_share_of_target_incentive if plan.draw else None,
                     plan.draw.months_from_hire if plan.draw else None,

@@ -100,18 +100,18 @@ def print_summary(settings: Settings) -> None:
             """select count(*), count(*) filter (where passed) from audit.check_results
                where run_id = (select run_id from audit.publications order by published_at desc limit 1)"""
         ).fetchone()
-        lines = conn.execute("select count(*) from published.commission_lines").fetchone()[0]
+        lines = conn.execute("select count(*) from published.commission_ledger").fetchone()[0]
     print("\n=== SPM platform: published payouts ===")
     print(f"months published : {months[2]} ({months[0]:%Y-%m} .. {months[1]:%Y-%m})")
     print(f"payees           : {months[3]}")
-    print(f"commission lines : {lines:,}")
+    print(f"ledger lines     : {lines:,}")
     print("total net payout :")
     for currency, amount, rows in totals:
         print(f"    {currency} {amount:>16,.2f}   ({rows} payee-months)")
     print(f"checks passed    : {checks[1]} of {checks[0]} blocking checks in the latest publication run")
     print("\nwhere to look next:")
     print(f"  payout table   : published.monthly_payouts in {settings.serving_path}")
-    print("  explanations   : published.commission_lines (column `explanation`)")
+    print("  explanations   : published.commission_ledger (column `explanation`)")
     print(f"  query it       : duckdb -readonly {settings.serving_path}")
     print("  Dagster UI     : make ui   (then open http://127.0.0.1:3000)")
 

@@ -441,13 +441,41 @@ def test_close_dates_run_on_a_month_clock():
 
 def test_every_employed_month_has_a_quota(company):
     hr = _Hr(company)
-    quotas = _latest(_rows(company, "salesops__quotas"), ("employee_id", "period_start"), ts="updated_at")
+    monthly = [r for r in _rows(company, "salesops__quotas") if r["period_type"] == "month"]
+    quotas = _latest(monthly, ("employee_id", "period_start"), ts="updated_at")
     for month in company.config.month_starts():
         last = (month.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
         for emp in hr.rows:
             end = hr.termination(emp)
             employed = hr.hire(emp) <= last and (end is None or end >= month)
             assert ((emp, month) in quotas) == employed, (emp, month)
+
+
+def test_leaders_get_quarter_and_year_quotas_averaging_their_months(company):
+    """Managers' quarterly and directors' annual rows (FY2026 plans measure on them) = the mean of the monthly
+    amounts as first published (before any correction) x the period's length."""
+    rows = _rows(company, "salesops__quotas")
+    long_rows = [r for r in rows if r["period_type"] != "month"]
+    assert {r["period_type"] for r in long_rows} == {"quarter", "year"}
+    monthly: dict = {}
+    for r in sorted((r for r in rows if r["period_type"] == "month"), key=lambda r: r["updated_at"], reverse=True):
+        monthly[(r["employee_id"], r["period_start"])] = r
+    for r in long_rows:
+        assert company.config.contains(r["period_start"])
+        length = 3 if r["period_type"] == "quarter" else 12
+        assert (r["period_start"].month - 1) % length == 0
+        months = [
+            m["quota_amount"]
+            for (emp, start), m in monthly.items()
+            if emp == r["employee_id"] and r["period_start"] <= start < _add_months(r["period_start"], length)
+        ]
+        assert months, r
+        assert float(r["quota_amount"]) == round(float(sum(months)) / len(months) * length / 100) * 100, r
+
+
+def _add_months(day, n: int):
+    month = day.month - 1 + n
+    return day.replace(year=day.year + month // 12, month=month % 12 + 1)
 
 
 def test_billing_follows_won_deals(company):

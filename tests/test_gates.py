@@ -28,6 +28,10 @@ def warehouse() -> duckdb.DuckDBPyConnection:
            ) t(employee_id, payout_month, currency_code, net_payout_amount, cap_amount)"""
     )
     conn.execute(
+        "alter table marts.fct_monthly_payouts add column draw_amount decimal(18,2) default 0;"
+        "alter table marts.fct_monthly_payouts add column draw_recovery_amount decimal(18,2) default 0"
+    )
+    conn.execute(
         """create table intermediate.int_fx_rates as
            select d::date as rate_date, c as currency_code, case c when 'USD' then 1.0 else 1.1 end as rate_to_reporting
            from range(date '2024-11-01', date '2025-02-01', interval 1 day) r(d), (values ('USD'), ('EUR')) v(c)"""
@@ -63,4 +67,13 @@ def test_payout_above_cap_is_reported_with_its_key(warehouse):
     warehouse.execute("update marts.fct_monthly_payouts set net_payout_amount = 5000.01 where employee_id = 'E2'")
     result = _only(warehouse, "payouts_within_plan_caps", GateContext(months=(JAN,)))
     assert not result.passed
-    assert result.sample_keys == ("E2:2025-01-01 payout 5000.01 > cap 5000.00",)
+    assert result.sample_keys == ("E2:2025-01-01 commission 5000.01 > cap 5000.00",)
+
+
+def test_a_draw_above_the_cap_is_not_a_cap_breach(warehouse):
+    """The cap limits commission; a guaranteed draw topping a low month up is paid on top of it."""
+    warehouse.execute(
+        "update marts.fct_monthly_payouts set net_payout_amount = 6000.00, draw_amount = 1500.00"
+        " where employee_id = 'E2'"
+    )
+    assert _only(warehouse, "payouts_within_plan_caps", GateContext(months=(JAN,))).passed

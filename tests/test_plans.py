@@ -82,15 +82,15 @@ def test_malformed_yaml_names_the_file(plans_copy: Path):
 def test_loaded_plan_version_is_immutable_and_reload_is_a_no_op(plans_copy: Path):
     conn = duckdb.connect()
     first = load_plans(conn, plans_copy)
-    assert first.plan_versions_added == 5
+    assert first.plan_versions_added == 9
     again = load_plans(conn, plans_copy)
     assert (again.plan_versions_added, again.assignments_replaced) == (0, False)
-    assert conn.execute("select count(*) from raw.plans__plan_versions").fetchone() == (5,)
+    assert conn.execute("select count(*) from raw.plans__plan_versions").fetchone() == (9,)
 
     _edit(plans_copy / "ae.v1.yaml", lambda d: d["tiers"][0].update(rate=0.09))
     with pytest.raises(PlanValidationError, match="plan versions are immutable, add v2 instead"):
         load_plans(conn, plans_copy)
-    assert conn.execute("select count(*) from raw.plans__plan_tiers where plan_id = 'ae'").fetchone() == (6,)
+    assert conn.execute("select count(*) from raw.plans__plan_tiers where plan_id = 'ae'").fetchone() == (9,)
 
 
 def test_bonus_with_two_amount_rules_is_rejected_naming_the_bonus(plans_copy: Path):

@@ -6,6 +6,10 @@ month-to-month noise (what a planning spreadsheet looks like); leadership quotas
 of the direct AEs' quotas for a manager, 90 % of the managers' for a director), using the reporting line on
 the worker's first employed day of the month. A few rows are corrected ten days after publication, which
 arrives as a new version of the same (employee, period) record.
+
+Leaders also get quarterly rows (managers) and annual rows (directors) for every quarter / year that starts
+in the horizon: the average of their monthly amounts in that period times its length. The demo's FY2026
+leadership plans measure attainment on those longer periods (plans/sales_manager.v2.yaml, sales_director.v2).
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from ingestion.demo.config import CompanyConfig
 from ingestion.demo.domain import from_usd, round_to_hundreds, to_usd
 from ingestion.demo.hr import Workforce
 from ingestion.demo.seeding import rng_for
-from ingestion.demo.timeline import at, month_end
+from ingestion.demo.timeline import add_months, at, month_end
 from ingestion.demo.writers import ExtractWriter
 
 LEADER_SHARE = 0.9
@@ -24,11 +28,14 @@ LEADER_SHARE = 0.9
 CORRECTION_RATE = 0.02
 EMPTY_TEAM_USD = 3 * 60_000
 """Quota basis (USD-equivalent, before the 90 %) for a leader with no direct reports that month."""
+LONG_PERIODS = {"SALES_MANAGER": ("quarter", 3), "SALES_DIRECTOR": ("year", 12)}
+"""Leaders' longer quota periods: (period type, months)."""
 
 
 def write_quotas(config: CompanyConfig, workforce: Workforce, writer: ExtractWriter) -> None:
     rng = rng_for(config.seed, "salesops.quotas")
     workers = workforce.workers
+    leader_months: dict[int, list[tuple[object, float, str]]] = {}  # worker -> [(month, amount, currency)]
     for period_start in config.month_starts():
         period_end = month_end(period_start)
         updated = config.clamp_ts(at(period_start - timedelta(days=5), 8))
@@ -56,6 +63,8 @@ def write_quotas(config: CompanyConfig, workforce: Workforce, writer: ExtractWri
                 if boss is not None and role != "SE":  # SEs are overlay: not part of the team number
                     team[boss] = team.get(boss, 0.0) + usd[i]
                 _write(writer, workers[i].employee_id, period_start, amount, currency, updated)
+                if role in LONG_PERIODS:
+                    leader_months.setdefault(i, []).append((period_start, float(amount), currency))
                 if rng.random() < CORRECTION_RATE:
                     corrected_at = updated + timedelta(days=10)
                     if corrected_at <= config.horizon_end_ts:
@@ -64,10 +73,39 @@ def write_quotas(config: CompanyConfig, workforce: Workforce, writer: ExtractWri
                             new_amount += 100
                         _write(writer, workers[i].employee_id, period_start, new_amount, currency, corrected_at)
 
+    _write_long_periods(config, workforce, writer, leader_months)
 
-def _write(writer: ExtractWriter, employee_id: str, period_start, amount, currency: str, updated) -> None:
+
+def _write_long_periods(
+    config: CompanyConfig,
+    workforce: Workforce,
+    writer: ExtractWriter,
+    leader_months: dict[int, list[tuple[object, float, str]]],
+) -> None:
+    """Quarter rows for managers and year rows for directors, for periods starting inside the horizon."""
+    for i, months in sorted(leader_months.items()):
+        role = workforce.workers[i].row_on(months[-1][0]).role
+        if role not in LONG_PERIODS:
+            continue
+        period_type, length = LONG_PERIODS[role]
+        by_period: dict[object, list[tuple[float, str]]] = {}
+        for month, amount, currency in months:
+            offset = (month.month - 1) % length
+            by_period.setdefault(add_months(month, -offset), []).append((amount, currency))
+        for period_start, amounts in sorted(by_period.items()):
+            if not config.contains(period_start):
+                continue
+            average = sum(a for a, _ in amounts) / len(amounts)
+            updated = config.clamp_ts(at(period_start - timedelta(days=5), 8))
+            amount = round_to_hundreds(average * length)
+            _write(writer, workforce.workers[i].employee_id, period_start, amount, amounts[-1][1], updated, period_type)
+
+
+def _write(
+    writer: ExtractWriter, employee_id: str, period_start, amount, currency: str, updated, period_type: str = "month"
+) -> None:
     writer.add(
         "salesops__quotas",
         updated,
-        (employee_id, "month", period_start, amount, currency, updated),
+        (employee_id, period_type, period_start, amount, currency, updated),
     )

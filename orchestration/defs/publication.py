@@ -37,7 +37,7 @@ class PublicationConfig(dg.Config):
 @dg.asset(
     key=PUBLISHED_PAYOUTS,
     group_name="publication",
-    deps=[dg.AssetKey(["marts", "fct_monthly_payouts"]), dg.AssetKey(["marts", "fct_commission_lines"])],
+    deps=[dg.AssetKey(["marts", "fct_monthly_payouts"]), dg.AssetKey(["marts", "fct_commission_ledger"])],
     partitions_def=monthly_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
     pool=WRITER_POOL,

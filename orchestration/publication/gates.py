@@ -151,7 +151,7 @@ GATES: tuple[Gate, ...] = (
     ),
     Gate(
         "payout_keys_unique_and_not_null",
-        "one payout row per employee per month, with employee, month, currency and plan set",
+        "one payout row per employee per month, with employee, month and currency set, and a plan while employed",
         lambda ctx: (
             f"""
             select coalesce(employee_id, '<null employee>') || ':' || coalesce(cast(payout_month as varchar), '?')
@@ -159,20 +159,20 @@ GATES: tuple[Gate, ...] = (
             where {_in_months("payout_month", ctx)}
             group by employee_id, payout_month
             having count(*) > 1 or employee_id is null
-                or bool_or(currency_code is null) or bool_or(plan_id is null)
+                or bool_or(currency_code is null) or bool_or(plan_id is null and is_employed_with_plan)
         """
         ),
     ),
     Gate(
-        "commission_line_keys_unique_and_not_null",
-        "commission_line_id is unique and not null",
+        "ledger_line_keys_unique_and_not_null",
+        "ledger_line_id is unique and not null",
         lambda ctx: (
             f"""
-            select coalesce(commission_line_id, '<null line id>')
-            from marts.fct_commission_lines
+            select coalesce(ledger_line_id, '<null line id>')
+            from marts.fct_commission_ledger
             where {_in_months("payout_month", ctx)}
-            group by commission_line_id
-            having count(*) > 1 or commission_line_id is null
+            group by ledger_line_id
+            having count(*) > 1 or ledger_line_id is null
         """
         ),
     ),
@@ -184,7 +184,7 @@ GATES: tuple[Gate, ...] = (
             select 'opportunity ' || opportunity_id || ' credit ' || credit_line_id || ' user '
                    || coalesce(credited_user_id, '<null>') || ' closed ' || cast(close_date as varchar)
             from intermediate.int_opportunity_credits
-            where {_in_months("credit_month", ctx)} and employee_id is null
+            where {_in_months("credit_month", ctx)} and is_current and employee_id is null
         """
         ),
     ),
@@ -206,12 +206,13 @@ GATES: tuple[Gate, ...] = (
     ),
     Gate(
         "plan_participants_have_quota",
-        "every payee on a plan has a quota for the month",
+        "every payee on a plan has a quota for the plan period (month, quarter or year) covering the month",
         lambda ctx: (
             f"""
-            select employee_id || ':' || cast(payout_month as varchar) || ' (' || plan_id || ')'
+            select employee_id || ':' || cast(payout_month as varchar) || ' (' || plan_id || ', '
+                   || coalesce(quota_period, '?') || ' quota missing)'
             from marts.fct_monthly_payouts
-            where {_in_months("payout_month", ctx)} and quota_amount is null
+            where {_in_months("payout_month", ctx)} and is_employed_with_plan and quota_amount is null
         """
         ),
     ),
@@ -222,7 +223,7 @@ GATES: tuple[Gate, ...] = (
             f"""
             select employee_id || ':' || cast(payout_month as varchar) || ' (' || coalesce(plan_id, '?') || ')'
             from marts.fct_monthly_payouts
-            where {_in_months("payout_month", ctx)} and plan_version is null
+            where {_in_months("payout_month", ctx)} and is_employed_with_plan and plan_version is null
         """
         ),
     ),
@@ -231,31 +232,32 @@ GATES: tuple[Gate, ...] = (
         "an FX rate exists for every currency and date a credit or quota is converted at",
         lambda ctx: (
             f"""
-            select 'credit ' || credit_line_id || ' ' || deal_currency || '->' || pay_currency || ' on '
-                   || cast(close_date as varchar)
-            from intermediate.int_opportunity_credits
-            where {_in_months("credit_month", ctx)} and employee_id is not null and fx_rate is null
+            select distinct 'credit ' || payee_credit_id || ' ' || deal_currency || '->' || pay_currency || ' on '
+                   || cast(fx_rate_date as varchar)
+            from intermediate.int_commission_evaluation_credits
+            where {_in_months("evaluation_month", ctx)} and fx_rate is null
             union all
-            select 'team credit ' || team_credit_id || ' ' || deal_currency || '->' || pay_currency || ' on '
-                   || cast(close_date as varchar)
-            from intermediate.int_team_credits
-            where {_in_months("credit_month", ctx)} and fx_rate is null
-            union all
-            select 'quota ' || employee_id || ':' || cast(payout_month as varchar) || ' ' || sheet_currency
+            select 'quota ' || employee_id || ':' || cast(period_start as varchar) || ' ' || sheet_currency
                    || '->' || pay_currency
-            from intermediate.int_quota_monthly
-            where {_in_months("payout_month", ctx)} and sheet_quota_amount is not null and quota_fx_rate is null
+            from intermediate.int_plan_segments
+            where sheet_quota_amount is not null and quota_fx_rate is null
+              and exists (
+                  select 1 from (select unnest([{ctx.month_list_sql}]) as payout_month) as months
+                  where months.payout_month between segment_start_month and segment_end_month
+              )
         """
         ),
     ),
     Gate(
-        "commission_lines_sum_to_payouts",
-        "for every payee-month, commission lines sum exactly (to the cent) to net_payout_amount",
+        "ledger_lines_sum_to_payouts",
+        "for every payee-month, ledger lines sum exactly (to the cent) to net_payout_amount and balance to zero",
         lambda ctx: (
             f"""
             with line_totals as (
-                select employee_id, payout_month, sum(commission_amount) as line_total
-                from marts.fct_commission_lines
+                select employee_id, payout_month,
+                       sum(case when entry_type <> 'payout' then amount else 0 end) as line_total,
+                       sum(amount) as balance
+                from marts.fct_commission_ledger
                 where {_in_months("payout_month", ctx)}
                 group by employee_id, payout_month
             )
@@ -268,18 +270,21 @@ GATES: tuple[Gate, ...] = (
               on p.employee_id = l.employee_id and p.payout_month = l.payout_month
             where p.employee_id is null
                or coalesce(l.line_total, 0) <> p.net_payout_amount
+               or coalesce(l.balance, 0) <> 0
         """
         ),
     ),
     Gate(
         "payouts_within_plan_caps",
-        "no net payout exceeds the plan's payout cap",
+        "no month's commission (net payout before draws) exceeds the plan's payout cap",
         lambda ctx: (
             f"""
-            select employee_id || ':' || cast(payout_month as varchar) || ' payout '
-                   || cast(net_payout_amount as varchar) || ' > cap ' || cast(cap_amount as varchar)
+            select employee_id || ':' || cast(payout_month as varchar) || ' commission '
+                   || cast(net_payout_amount - draw_amount - draw_recovery_amount as varchar)
+                   || ' > cap ' || cast(cap_amount as varchar)
             from marts.fct_monthly_payouts
-            where {_in_months("payout_month", ctx)} and cap_amount is not null and net_payout_amount > cap_amount
+            where {_in_months("payout_month", ctx)} and cap_amount is not null
+              and net_payout_amount - draw_amount - draw_recovery_amount > cap_amount
         """
         ),
     ),

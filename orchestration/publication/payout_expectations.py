@@ -20,37 +20,57 @@ log = logging.getLogger(__name__)
 SUITE_NAME = "monthly_payouts"
 
 
+AMOUNT_COLUMNS = (
+    "net_payout_amount",
+    "gross_commission_amount",
+    "bonus_amount",
+    "adjustment_amount",
+    "clawback_amount",
+    "cap_adjustment_amount",
+    "draw_amount",
+    "draw_recovery_amount",
+)
+
+
 def _build_suite(gx):
     e = gx.expectations
     suite = gx.ExpectationSuite(name=SUITE_NAME)
-    for column in (
-        "payout_id",
-        "employee_id",
-        "payout_month",
-        "currency_code",
-        "plan_id",
-        "plan_version",
-        "net_payout_amount",
-        "gross_commission_amount",
-        "bonus_amount",
-        "cap_adjustment_amount",
-    ):
+    for column in ("payout_id", "employee_id", "payout_month", "currency_code", *AMOUNT_COLUMNS):
         suite.add_expectation(e.ExpectColumnValuesToNotBeNull(column=column))
+    # After termination a payee can still get lines (a clawback) without a plan that month; while employed
+    # every payout row must name its plan and version.
+    for column in ("plan_id", "plan_version"):
+        suite.add_expectation(
+            e.ExpectColumnValuesToNotBeNull(
+                column=column, row_condition="is_employed_with_plan == True", condition_parser="pandas"
+            )
+        )
     suite.add_expectation(e.ExpectColumnValuesToBeUnique(column="payout_id"))
     suite.add_expectation(e.ExpectCompoundColumnsToBeUnique(column_list=["employee_id", "payout_month"]))
     suite.add_expectation(e.ExpectColumnValuesToMatchRegex(column="currency_code", regex=r"^[A-Z]{3}$"))
-    # This slice's plans have no clawbacks or draws, so nobody can owe money: a negative payout is a bug.
-    suite.add_expectation(e.ExpectColumnValuesToBeBetween(column="net_payout_amount", min_value=0))
-    suite.add_expectation(e.ExpectColumnValuesToBeBetween(column="cap_adjustment_amount", max_value=0))
+    # Only a correction (clawback, negative adjustment or true-up) can make someone owe money: a month without
+    # one paying a negative amount is a bug.
+    suite.add_expectation(
+        e.ExpectColumnValuesToBeBetween(
+            column="net_payout_amount",
+            min_value=0,
+            row_condition="clawback_amount == 0 and adjustment_amount >= 0 and gross_commission_amount >= 0",
+            condition_parser="pandas",
+        )
+    )
+    for column in ("cap_adjustment_amount", "clawback_amount", "draw_recovery_amount"):
+        suite.add_expectation(e.ExpectColumnValuesToBeBetween(column=column, max_value=0))
+    for column in ("bonus_amount", "draw_amount", "draw_balance_amount"):
+        suite.add_expectation(e.ExpectColumnValuesToBeBetween(column=column, min_value=0))
+    # the cap limits commission; a draw topping a low month up is paid on top of it
     suite.add_expectation(
         e.ExpectColumnPairValuesAToBeGreaterThanB(
             column_A="cap_amount",
-            column_B="net_payout_amount",
+            column_B="commission_after_cap_amount",
             or_equal=True,
             ignore_row_if="either_value_is_missing",
         )
     )
-    suite.add_expectation(e.ExpectColumnValuesToBeBetween(column="bonus_amount", min_value=0))
     suite.add_expectation(e.ExpectColumnValuesToBeBetween(column="active_days", min_value=0, max_value=31))
     suite.add_expectation(e.ExpectTableRowCountToBeBetween(min_value=1))
     return suite
@@ -67,6 +87,9 @@ def validate_payouts(payouts: pd.DataFrame) -> list[CheckResult]:
     for column in frame.columns:
         if frame[column].dtype == object and frame[column].map(lambda v: isinstance(v, Decimal)).any():
             frame[column] = frame[column].astype(float)
+    frame["commission_after_cap_amount"] = (
+        frame["net_payout_amount"] - frame["draw_amount"] - frame["draw_recovery_amount"]
+    )
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = {"globally": False}
     batch_definition = (

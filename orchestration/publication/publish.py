@@ -6,7 +6,7 @@
    and records each result in `audit.check_results` (whatever the outcome: the audit trail is not payout data);
 2. if any check failed, raises :class:`PublicationBlocked` naming each failing check, its rule and sample
    offending keys - and writes nothing to `published.*`;
-3. otherwise, in ONE transaction, writes the months' payout rows and commission lines and a manifest row in
+3. otherwise, in ONE transaction, writes the months' payout rows and commission ledger lines and a manifest row in
    `audit.publications` (run id, code version, plan versions, source loads, check results, content hashes).
 
 A month already published with identical content is left alone (a rerun is a no-op). A month already
@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 PUBLISHED_TABLES = {
     # published table -> preview mart it is copied from
     "monthly_payouts": "marts.fct_monthly_payouts",
-    "commission_lines": "marts.fct_commission_lines",
+    "commission_ledger": "marts.fct_commission_ledger",
 }
 
 
@@ -95,7 +95,7 @@ def ensure_publication_tables(conn: duckdb.DuckDBPyConnection) -> None:
     conn.execute(
         """create table if not exists audit.publications (
             publication_id varchar primary key, payout_month date not null, run_id varchar not null,
-            published_at timestamp not null, payout_rows bigint not null, commission_lines bigint not null,
+            published_at timestamp not null, payout_rows bigint not null, ledger_lines bigint not null,
             payout_content_hash varchar not null, lines_content_hash varchar not null,
             total_net_payout_by_currency varchar not null, manifest varchar not null)"""
     )
@@ -202,7 +202,7 @@ def publish_months(
     try:
         for month in ctx.months:
             payout_hash = _content_hash(conn, "marts.fct_monthly_payouts", month, "payout_id")
-            lines_hash = _content_hash(conn, "marts.fct_commission_lines", month, "commission_line_id")
+            lines_hash = _content_hash(conn, "marts.fct_commission_ledger", month, "ledger_line_id")
             already = conn.execute(
                 """select payout_content_hash, lines_content_hash from audit.publications
                    where payout_month = ? order by published_at desc limit 1""",
@@ -227,7 +227,7 @@ def publish_months(
                     [publication_id, published_at, month],
                 )
             counts = conn.execute(
-                """select count(*), (select count(*) from marts.fct_commission_lines where payout_month = ?)
+                """select count(*), (select count(*) from marts.fct_commission_ledger where payout_month = ?)
                    from marts.fct_monthly_payouts where payout_month = ?""",
                 [month, month],
             ).fetchone()
@@ -284,7 +284,7 @@ def publish_months(
 
 SERVING_SCHEMAS = ("published", "marts", "audit")
 # Unpublished previews stay out of the serving file: BI reads payouts from published.* only.
-SERVING_EXCLUDED = {("marts", "fct_monthly_payouts"), ("marts", "fct_commission_lines")}
+SERVING_EXCLUDED = {("marts", "fct_monthly_payouts"), ("marts", "fct_commission_ledger")}
 
 
 def refresh_serving_database(conn: duckdb.DuckDBPyConnection, serving_path: Path) -> Path:

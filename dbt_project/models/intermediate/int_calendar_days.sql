@@ -1,16 +1,11 @@
--- One row per calendar day of the compensation horizon: the periods the quota sheet covers (months,
--- quarters and years, whichever the plans use).
+-- One row per calendar day of the compensation horizon: from the first quota period's start to the end of the
+-- last month in which a quota period (month, quarter or year) starts. A quarter or year that starts in the last
+-- month does not stretch the horizon beyond it: later months arrive with their own monthly data.
 -- The quota sheet defines the comp periods, so a late FX or HR feed cannot silently shorten the calendar.
 with quota_bounds as (
     select
         min(period_start) as first_day,
-        max(
-            case period_type
-                when 'quarter' then cast({{ dbt.dateadd('day', -1, dbt.dateadd('month', 3, 'period_start')) }} as date)
-                when 'year' then cast({{ dbt.dateadd('day', -1, dbt.dateadd('month', 12, 'period_start')) }} as date)
-                else {{ month_end('period_start') }}
-            end
-        ) as last_day
+        max({{ month_end('period_start') }}) as last_day
     from {{ ref('stg_salesops__quotas') }}
 ),
 

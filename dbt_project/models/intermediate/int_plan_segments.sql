@@ -2,6 +2,9 @@
 -- version) is resolved per day; consecutive days with the same plan, version and quota period (month,
 -- quarter or year, from the plan file) form one segment. A plan change in the middle of a quarter splits
 -- the quarter into two segments; termination ends a segment; a rehire starts a new one.
+-- A segment still running at the end of the horizon (a quarter that has started but not ended) is projected to
+-- the period end, the termination date or the plan version's end, whichever comes first: its quota does not
+-- shrink just because the rest of the quarter has not happened yet.
 -- Segment quota = round(full period quota * active days in segment / days in period, 2), the full quota being
 -- the quota-sheet row for (employee, plan's period type, period start) converted to the pay currency at the
 -- period-start rate; active days = employed days minus unpaid-leave days. A missing sheet row leaves the
@@ -128,16 +131,43 @@ segments as (
     from segment_days
 ),
 
+horizon as (
+    select max(date_day) as last_day
+    from days
+),
+
+employments as (
+    select distinct employee_id, termination_date
+    from history
+),
+
 segment_attributes as (
-    -- pay currency and target incentive as of the segment's last day
+    -- pay currency and target incentive as of the segment's last day; days projected past the horizon
     select
         segments.*,
         employee_days.pay_currency,
-        employee_days.target_incentive_annual
+        employee_days.target_incentive_annual,
+        case
+            when segments.segment_end = horizon.last_day
+                then {{ dbt.datediff(
+                    'horizon.last_day',
+                    'least(cast(' ~ dbt.dateadd('day', -1, 'segments.next_period_start') ~ ' as date), '
+                    ~ 'coalesce(employments.termination_date, ' ~ end_of_time() ~ '), '
+                    ~ 'coalesce(plan_versions.effective_to, ' ~ end_of_time() ~ '))',
+                    'day'
+                ) }}
+            else 0
+        end as projected_days
     from segments
     inner join employee_days
         on segments.employee_id = employee_days.employee_id
         and segments.segment_end = employee_days.date_day
+    inner join employments
+        on segments.employee_id = employments.employee_id
+    inner join {{ ref('stg_plans__plan_versions') }} as plan_versions
+        on segments.plan_id = plan_versions.plan_id
+        and segments.plan_version = plan_versions.plan_version
+    cross join horizon
 ),
 
 with_quota as (
@@ -179,7 +209,8 @@ select
     days_in_period,
     employed_days,
     unpaid_leave_days,
-    employed_days - unpaid_leave_days as active_days,
+    projected_days,
+    employed_days + projected_days - unpaid_leave_days as active_days,
     pay_currency,
     target_incentive_annual,
     sheet_quota_amount,
@@ -187,7 +218,11 @@ select
     quota_fx_rate,
     cast(round(sheet_quota_amount * quota_fx_rate, 2) as decimal(18, 2)) as full_quota_amount,
     cast(
-        round(round(sheet_quota_amount * quota_fx_rate, 2) * (employed_days - unpaid_leave_days) / days_in_period, 2)
+        round(
+            round(sheet_quota_amount * quota_fx_rate, 2) * (employed_days + projected_days - unpaid_leave_days)
+            / days_in_period,
+            2
+        )
         as decimal(18, 2)
     ) as quota_amount
 from with_quota
