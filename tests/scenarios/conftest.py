@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from .harness import LIBRARY_DIR, Warehouse, build_warehouse
-from .ledger import LedgerReader, LedgerSchema, pick_schema
+from .ledger import LEDGER, LedgerReader, LedgerSchema
 from .schema import Scenario, load_library
 
 
@@ -32,8 +32,8 @@ def scenario_warehouse(scenario_library: list[Scenario], tmp_path_factory: pytes
 
 
 @pytest.fixture(scope="session")
-def ledger_schema(scenario_warehouse: Warehouse) -> LedgerSchema:
-    return pick_schema(scenario_warehouse)
+def ledger_schema() -> LedgerSchema:
+    return LEDGER
 
 
 @pytest.fixture(scope="session")

@@ -428,6 +428,10 @@ def build_warehouse(scenarios: list[Scenario], workdir: Path, *, exclude_unit_te
     command = [
         str(Path(sys.executable).parent / "dbt"),
         "build",
+        "--project-dir",
+        str(DBT_PROJECT_DIR),
+        "--profiles-dir",
+        str(DBT_PROJECT_DIR),
         "--target-path",
         str(target_dir),
         "--log-path",
@@ -471,7 +475,8 @@ def render_scenarios_doc(scenarios: list[Scenario]) -> str:
         "Run: `.venv/bin/python -m pytest tests/scenarios -q` (one warehouse build per session). Files: "
         "`tests/scenarios/library/*.yaml` (one scenario per file), harness in `tests/scenarios/harness.py` and "
         "`schema.py`, the asserted table and column names in `tests/scenarios/ledger.py`. This page is generated "
-        "by `python -m tests.scenarios.render_doc` (a test fails when it is stale).",
+        "by `python -m tests.scenarios.render_doc` (a test fails when it is stale). To inspect the landing files, "
+        "plan folder and warehouse of a run, set `SPM_SCENARIO_WORKDIR` to an empty folder.",
         "",
         "Every scenario also asserts: for each listed payee-month, `net_payout_amount` and the ledger sum per "
         "`entry_type` (unlisted types sum to 0, `payout` is minus the net); and that no unlisted payee-month of "
@@ -485,5 +490,15 @@ def render_scenarios_doc(scenarios: list[Scenario]) -> str:
     for s in scenarios:
         cells = [f"`{s.id}`", "; ".join(s.mechanics), s.asserts, s.computation]
         lines.append("| " + " | ".join(c.replace("|", "\\|").replace("\n", " ").strip() for c in cells) + " |")
+    noted = [s for s in scenarios if s.note]
+    if noted:
+        lines += [
+            "",
+            "## Readings of the engine doc",
+            "",
+            "Where compensation-engine.md leaves room, the scenario states the reading it was computed with:",
+            "",
+        ]
+        lines += [f"- `{s.id}`: {' '.join(s.note.split())}" for s in noted]
     lines.append("")
     return "\n".join(lines)

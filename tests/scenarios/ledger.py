@@ -1,20 +1,15 @@
 """The one place that knows which warehouse tables and columns the scenario assertions read.
 
-Two engines exist while the compensation engine is being rewritten:
-
-* ``ledger`` - the append-only ledger ``marts.fct_commission_ledger`` with an ``entry_type`` per line and a
-  closing ``payout`` line per payee-month (docs/compensation-engine.md);
-* ``legacy`` - the first slice's ``marts.fct_commission_lines`` (``commission_amount``, ``rule_type`` tier /
-  bonus / payout_cap, no payout line), where a tier line is what the ledger calls an ``earning``.
-
-The schema is picked automatically (the ledger when its table exists) or forced with
-``SPM_SCENARIO_SCHEMA=ledger|legacy``. Every query below is written against the logical names, so switching a
-table or column name is a one-line change here.
+The assertions are written against logical names (`amount`, `entry_type`, `net_payout`, ...); `LEDGER` maps
+them to the append-only ledger `marts.fct_commission_ledger` (an `entry_type` per line and a closing `payout`
+line per payee-month, docs/compensation-engine.md) and `marts.fct_monthly_payouts`. Renaming a table or column
+is a one-line change here. (The harness was first proven against the previous engine's
+`fct_commission_lines` with a second mapping - `commission_amount`, tier lines as `earning`, no payout line -
+which was dropped when that table was replaced.)
 """
 
 from __future__ import annotations
 
-import os
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
@@ -39,8 +34,10 @@ class LedgerSchema:
     fx_rate: str
     credit_amount: str
     net_payout: str
-    payout_entry_type: str | None
-    """Entry type of the closing line that is minus the net payout; None when the engine has no such line."""
+    payout_entry_type: str
+    """Entry type of the closing line that is minus the net payout."""
+    payout_breakdown: dict[str, tuple[str, ...]]
+    """Payout-table column -> the ledger entry types it sums (checked against each scenario's `by_type`)."""
 
 
 LEDGER = LedgerSchema(
@@ -57,32 +54,16 @@ LEDGER = LedgerSchema(
     credit_amount="credit_amount",
     net_payout="net_payout_amount",
     payout_entry_type="payout",
+    payout_breakdown={
+        "gross_commission_amount": ("earning", "true_up", "rate_cap"),
+        "bonus_amount": ("bonus",),
+        "adjustment_amount": ("adjustment",),
+        "clawback_amount": ("clawback",),
+        "cap_adjustment_amount": ("payout_cap",),
+        "draw_amount": ("draw",),
+        "draw_recovery_amount": ("draw_recovery",),
+    },
 )
-
-LEGACY = LedgerSchema(
-    name="legacy",
-    ledger_table="marts.fct_commission_lines",
-    payouts_table="marts.fct_monthly_payouts",
-    amount="commission_amount",
-    entry_type="case rule_type when 'tier' then 'earning' else rule_type end",
-    rule_type="rule_type",
-    opportunity_id="opportunity_id",
-    tier_number="tier_number",
-    bonus_id="bonus_id",
-    fx_rate="fx_rate",
-    credit_amount="credit_amount",
-    net_payout="net_payout_amount",
-    payout_entry_type=None,
-)
-
-SCHEMAS = {s.name: s for s in (LEDGER, LEGACY)}
-
-
-def pick_schema(warehouse: Warehouse) -> LedgerSchema:
-    forced = os.environ.get("SPM_SCENARIO_SCHEMA")
-    if forced:
-        return SCHEMAS[forced]
-    return LEDGER if warehouse.has_table(LEDGER.ledger_table) else LEGACY
 
 
 @dataclass(frozen=True)
@@ -115,13 +96,14 @@ class LedgerReader:
                     from {s.ledger_table}"""
             )
         ]
-        self._payouts = {
-            (employee, month): net
-            for employee, month, net in warehouse.query(
-                f"""select employee_id, cast(payout_month as date), cast({s.net_payout} as decimal(18, 2))
-                    from {s.payouts_table}"""
-            )
-        }
+        breakdown = list(s.payout_breakdown)
+        rows = warehouse.query(
+            f"""select employee_id, cast(payout_month as date), cast({s.net_payout} as decimal(18, 2))
+                    {"".join(f", cast({c} as decimal(18, 2))" for c in breakdown)}
+                from {s.payouts_table}"""
+        )
+        self._payouts = {(r[0], r[1]): r[2] for r in rows}
+        self._breakdowns = {(r[0], r[1]): dict(zip(breakdown, r[3:], strict=True)) for r in rows}
         self._by_employee: dict[str, list[Line]] = defaultdict(list)
         for line in self._lines:
             self._by_employee[line.employee_id].append(line)
@@ -132,6 +114,10 @@ class LedgerReader:
     def net_payout(self, employee_id: str, month: date) -> Decimal | None:
         return self._payouts.get((employee_id, month))
 
+    def payout_breakdown(self, employee_id: str, month: date) -> dict[str, Decimal]:
+        """The payout row's component columns (gross, bonus, adjustment, ...), empty when there is no row."""
+        return self._breakdowns.get((employee_id, month), {})
+
     def payout_keys(self) -> set[tuple[str, date]]:
         return set(self._payouts)
 
@@ -139,7 +125,7 @@ class LedgerReader:
         return self._lines
 
     def is_payout_line(self, line: Line) -> bool:
-        return self.schema.payout_entry_type is not None and line.entry_type == self.schema.payout_entry_type
+        return line.entry_type == self.schema.payout_entry_type
 
 
 def money(value: Any) -> Decimal:

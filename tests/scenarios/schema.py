@@ -291,7 +291,8 @@ class ExpectedPayout(_Strict):
 class ExpectedLine(_Strict):
     """Ledger lines matching every key given (employee, month, entry and rule type, and any of opportunity,
     tier, bonus) must sum to `amount`; when `fx_rate` / `credit_amount` are given every matched line carries
-    them."""
+    them. An amount of 0 is also met by no line at all, unless `exists: true` (e.g. the explained 0 line the
+    engine doc promises below a threshold)."""
 
     employee: LocalId
     month: Month
@@ -303,6 +304,7 @@ class ExpectedLine(_Strict):
     amount: Decimal
     fx_rate: Decimal | None = None
     credit_amount: Decimal | None = None
+    exists: bool = False
     why: str = ""
 
 
@@ -323,6 +325,8 @@ class Scenario(_Strict):
     """One line: what the expected block checks (for docs/scenarios.md)."""
     computation: str
     """The hand computation in one line (for docs/scenarios.md)."""
+    note: str = ""
+    """Where the expectation rests on one reading of a sentence of the engine doc: which, and why."""
     plans: list[dict[str, Any]] = Field(default_factory=list)
     employees: list[Employee] = Field(min_length=1)
     accounts: list[Account] = Field(default_factory=list)
@@ -377,7 +381,7 @@ def _format(err: ValidationError, prefix: str) -> str:
 def read_scenario_file(path: Path) -> list[Scenario]:
     """One scenario per file (a mapping) or several (`scenarios: [...]`)."""
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_DecimalLoader)  # noqa: S506 - safe loader subclass
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_DecimalLoader)
     except yaml.YAMLError as exc:
         raise ScenarioError(f"{path.name}: not valid YAML ({exc})") from exc
     if not isinstance(data, dict):

@@ -6,14 +6,15 @@
 --   clawback    the credit's clawback fraction rose (uncollectible invoice or churn inside the window)
 --   adjustment  the credit's source state changed (amount, close date), it stopped counting (un-won,
 --               reassigned, split removed), it was first counted after its close month (late booking or a
---               reassignment to this payee), or paid invoices were reversed (credit note)
+--               reassignment to this payee), or paid invoices were reversed (a credit note)
+-- A rule held back by the plan threshold is booked once as a zero line, so the rep can see what it would pay.
 --   earning     first counted in its close month, or released by an invoice payment ('bonus' for bonus rules)
 --   true_up     anything else: re-rated because other credits, the quota, the threshold or the FX rate moved
 -- Grain: one row per entry_id (segment x month x rule key).
 with amounts as (
     select
         segment_id, evaluation_month, rule_key, rule_type, payee_credit_id, tier_number, bonus_id, rate,
-        credit_in_tier, is_below_threshold, earned_amount, amount
+        credit_in_tier, is_below_threshold, earned_amount, would_be_amount, amount
     from {{ ref('int_commission_evaluation_amounts') }}
 ),
 
@@ -41,11 +42,12 @@ plan_versions as (
 
 movements as (
     select segment_id, evaluation_month as entry_month, rule_key, cast(0 as decimal(18, 2)) as amount_before,
-        amount as amount_after
+        amount as amount_after, 0 as present_before, case when is_below_threshold then 1 else 0 end as held_now
     from amounts
     union all
     select amounts.segment_id, evaluations.next_evaluation_month as entry_month, amounts.rule_key,
-        amounts.amount as amount_before, cast(0 as decimal(18, 2)) as amount_after
+        amounts.amount as amount_before, cast(0 as decimal(18, 2)) as amount_after, 1 as present_before,
+        0 as held_now
     from amounts
     inner join evaluations
         on amounts.segment_id = evaluations.segment_id
@@ -62,7 +64,10 @@ deltas as (
         cast(sum(movements.amount_after) as decimal(18, 2)) as amount_after
     from movements
     group by movements.segment_id, movements.entry_month, movements.rule_key
+    -- a zero line is still booked once when a rule first appears held back by the threshold, so the rep sees
+    -- what it would pay
     having sum(movements.amount_after) <> sum(movements.amount_before)
+        or (sum(movements.held_now) > 0 and sum(movements.present_before) = 0)
 ),
 
 with_rows as (
@@ -75,6 +80,7 @@ with_rows as (
         coalesce(current_amounts.bonus_id, previous_amounts.bonus_id) as bonus_id,
         coalesce(current_amounts.rate, previous_amounts.rate) as rate,
         current_amounts.credit_in_tier,
+        current_amounts.would_be_amount,
         coalesce(current_amounts.is_below_threshold, false) as is_below_threshold
     from deltas
     inner join evaluations
@@ -205,6 +211,7 @@ select
     classified.rate,
     classified.credit_in_tier,
     classified.is_below_threshold,
+    classified.would_be_amount,
     plan_versions.commission_threshold,
     classified.deal_currency,
     classified.credit_amount_deal_currency,

@@ -4,7 +4,8 @@
 --    tier pays its rate on the part of that interval inside [from_attainment * quota, to_attainment * quota).
 --  * retroactive: the tier reached by the segment's total counted credit pays its rate on every credit.
 --  * attainment cap: the cumulative interval is clipped at attainment_cap * quota before slicing.
---  * threshold: while attainment to date is below it, tier rows pay 0 (kept, so the line explains why).
+--  * threshold: while attainment to date is below it, tier rows pay 0; would_be_amount keeps what they would
+--    pay, so the ledger line can say so.
 --  * zero quota: the first tier's rate on all credit (no threshold, caps or accelerators). A missing quota
 --    produces no rows; the publication gate blocks.
 --  * bonuses: per credit, rate_on_credit x counted credit, or share x TI / 12 x split % x (1 - clawback).
@@ -141,6 +142,7 @@ tier_rows as (
             when is_below_threshold then cast(0 as decimal(18, 2))
             else cast(round(credit_in_tier * rate, 2) as decimal(18, 2))
         end as earned_amount,
+        cast(round(round(credit_in_tier * rate, 2) * payable_factor, 2) as decimal(18, 2)) as would_be_amount,
         payable_factor
     from slices
 ),
@@ -168,6 +170,7 @@ bonus_rows as (
                 ) as decimal(18, 2)
             )
         end as earned_amount,
+        cast(null as decimal(18, 2)) as would_be_amount,
         credits.payable_factor
     from credits
     inner join segments
@@ -204,6 +207,7 @@ rate_cap_rows as (
         cast(payable.payable_credit as decimal(18, 6)) as credit_in_tier,
         false as is_below_threshold,
         cast(tier_paid.tier_amount as decimal(18, 2)) as earned_amount,
+        cast(null as decimal(18, 2)) as would_be_amount,
         cast(1 as decimal(18, 6)) as payable_factor,
         cast(
             case
@@ -244,6 +248,7 @@ select
     rule_rows.credit_in_tier,
     rule_rows.is_below_threshold,
     rule_rows.earned_amount,
+    rule_rows.would_be_amount,
     rule_rows.payable_factor,
     rule_rows.amount
 from rule_rows
@@ -261,6 +266,7 @@ select
     credit_in_tier,
     is_below_threshold,
     earned_amount,
+    would_be_amount,
     payable_factor,
     amount
 from rate_cap_rows

@@ -4,7 +4,7 @@
 --   fx_rate at the plan's fx_policy date (close date, end of the close month, or first invoice date known by K)
 --   credit_amount          = round(credit in deal currency * fx_rate, 2)
 --   clawback_fraction      = 1 after a churn in the window, else min(1, uncollectible in window / deal amount)
---   release_fraction       = min(1, paid invoice amount known by K / deal amount)
+--   release_fraction       = min(1, paid invoice amount known by K / (deal amount * (1 - clawback_fraction)))
 --   counted_credit_amount  = round(credit_amount * (1 - clawback_fraction) * [release_fraction when the plan's
 --                            attainment_basis is invoice_paid], 2)   -- what attainment and tiers use
 --   payable_factor         = release_fraction when the plan pays on invoice paid (and attainment counts at booking)
@@ -86,14 +86,7 @@ with_fractions as (
                 )
             else cast(0 as decimal(18, 6))
         end as clawback_fraction,
-        case
-            when counted.deal_amount > 0
-                then cast(
-                    greatest(0, least(1, round(coalesce(collections.paid_amount, 0) / counted.deal_amount, 6)))
-                    as decimal(18, 6)
-                )
-            else cast(1 as decimal(18, 6))
-        end as release_fraction
+        coalesce(collections.paid_amount, 0) as paid_to_date_amount
     from counted
     left join collections
         on counted.segment_id = collections.segment_id
@@ -101,20 +94,46 @@ with_fractions as (
         and counted.payee_credit_id = collections.payee_credit_id
 ),
 
-with_fx as (
+with_release as (
+    -- Released = paid / the part of the deal still collectible: money written off (and clawed back) is not
+    -- also withheld from the collected part, so a deal half paid and half written off releases in full the
+    -- commission left on the paid half.
     select
         with_fractions.*,
+        case
+            when with_fractions.deal_amount > 0 and with_fractions.clawback_fraction < 1
+                then cast(
+                    greatest(
+                        0,
+                        least(
+                            1,
+                            round(
+                                with_fractions.paid_to_date_amount
+                                / (with_fractions.deal_amount * (1 - with_fractions.clawback_fraction)),
+                                6
+                            )
+                        )
+                    ) as decimal(18, 6)
+                )
+            else cast(1 as decimal(18, 6))
+        end as release_fraction
+    from with_fractions
+),
+
+with_fx as (
+    select
+        with_release.*,
         {{ fx_rate(
-            'with_fractions.deal_currency', 'with_fractions.pay_currency',
+            'with_release.deal_currency', 'with_release.pay_currency',
             'deal_fx.rate_to_reporting', 'pay_fx.rate_to_reporting'
         ) }} as fx_rate
-    from with_fractions
+    from with_release
     left join {{ ref('int_fx_rates') }} as deal_fx
-        on with_fractions.deal_currency = deal_fx.currency_code
-        and with_fractions.fx_rate_date = deal_fx.rate_date
+        on with_release.deal_currency = deal_fx.currency_code
+        and with_release.fx_rate_date = deal_fx.rate_date
     left join {{ ref('int_fx_rates') }} as pay_fx
-        on with_fractions.pay_currency = pay_fx.currency_code
-        and with_fractions.fx_rate_date = pay_fx.rate_date
+        on with_release.pay_currency = pay_fx.currency_code
+        and with_release.fx_rate_date = pay_fx.rate_date
 ),
 
 amounts as (
@@ -168,7 +187,7 @@ select
     fx_rate_date,
     credit_amount,
     churn_month,
-    paid_amount,
+    paid_to_date_amount as paid_amount,
     uncollectible_amount,
     trigger_invoice_id,
     clawback_fraction,

@@ -91,7 +91,8 @@ entry_lines as (
             ~ to_text('cast(attainment_before * 100 as decimal(9, 2))') ~ " || '% -> ' || "
             ~ to_text('cast(attainment_after * 100 as decimal(9, 2))') ~ " || '%' else '' end",
             "case when is_below_threshold then '; NOT PAID: period attainment is below the plan threshold of ' || "
-            ~ to_text('cast(commission_threshold * 100 as decimal(9, 2))') ~ " || '%' else '' end",
+            ~ to_text('cast(commission_threshold * 100 as decimal(9, 2))') ~ " || '% (would pay ' || "
+            ~ to_text('would_be_amount') ~ " || ')' else '' end",
             "'. Was ' || " ~ to_text('amount_before') ~ " || ', now ' || " ~ to_text('amount_after')
             ~ " || ' ' || currency_code || '.'",
         ]) }} as explanation

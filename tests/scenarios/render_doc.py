@@ -1,0 +1,16 @@
+"""Regenerate docs/scenarios.md from the library: `python -m tests.scenarios.render_doc` (from the repo root)."""
+
+from __future__ import annotations
+
+from .harness import LIBRARY_DIR, REPO_ROOT, render_scenarios_doc
+from .schema import load_library
+
+
+def main() -> None:
+    target = REPO_ROOT / "docs" / "scenarios.md"
+    target.write_text(render_scenarios_doc(load_library(LIBRARY_DIR)), encoding="utf-8")
+    print(f"wrote {target.relative_to(REPO_ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
