@@ -129,10 +129,13 @@ with_credits as (
         current_credits.deal_amount,
         previous_credits.close_date as previous_close_date,
         previous_credits.fx_rate as previous_fx_rate,
-        coalesce(current_credits.cumulative_credit_before, previous_credits.cumulative_credit_before)
-            as cumulative_credit_before,
-        coalesce(current_credits.cumulative_credit_after, previous_credits.cumulative_credit_after)
-            as cumulative_credit_after
+        -- where the credit sat in the period: now, or before it was removed or clawed back to nothing
+        case when current_credits.counted_credit_amount > 0 or previous_credits.payee_credit_id is null
+            then current_credits.cumulative_credit_before else previous_credits.cumulative_credit_before
+        end as cumulative_credit_before,
+        case when current_credits.counted_credit_amount > 0 or previous_credits.payee_credit_id is null
+            then current_credits.cumulative_credit_after else previous_credits.cumulative_credit_after
+        end as cumulative_credit_after
     from with_rows
     left join credits as current_credits
         on with_rows.segment_id = current_credits.segment_id

@@ -128,7 +128,7 @@ other_lines as (
         {{ dbt.concat([
             "'Payout cap: '", to_text('payout_cap_multiple'), "'x monthly target incentive = '",
             to_text('cap_amount'), "' '", "pay_currency", "'; the month''s commission of '",
-            to_text('commission_amount'), "' is reduced by '", to_text('cap_adjustment_amount'),
+            to_text('commission_amount'), "' is reduced by '", to_text('-cap_adjustment_amount'),
             "' (the excess is forfeited).'",
         ]) }} as explanation
     from caps
