@@ -34,6 +34,9 @@ segment_credits as (
             or plan_versions.attainment_basis = 'invoice_paid'
             or plan_versions.fx_policy = 'invoice_date'
             or plan_versions.clawback_on_uncollectible as uses_invoices,
+        plan_versions.pay_basis = 'invoice_paid'
+            or plan_versions.attainment_basis = 'invoice_paid'
+            or plan_versions.fx_policy = 'invoice_date' as follows_every_invoice_change,
         case when plan_versions.clawback_window_months is not null
             then cast({{ dbt.dateadd('month', 'plan_versions.clawback_window_months', 'payee_credits.credit_month') }} as date)
         end as clawback_window_end_month,

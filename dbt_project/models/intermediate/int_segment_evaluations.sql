@@ -14,13 +14,14 @@ months as (
 ),
 
 segment_credits as (
-    select segment_id, payee_credit_version_id, opportunity_id, known_from_month, known_to_month, uses_invoices,
+    select segment_id, payee_credit_version_id, opportunity_id, known_from_month, known_to_month,
+        follows_every_invoice_change, clawback_on_uncollectible, clawback_window_end_month,
         churn_month
     from {{ ref('int_segment_credits') }}
 ),
 
 invoice_states as (
-    select opportunity_id, known_from_month
+    select opportunity_id, known_from_month, status
     from {{ ref('int_invoice_states') }}
 ),
 
@@ -32,11 +33,18 @@ event_months as (
     from segment_credits
     where known_to_month is not null
     union
+    -- plans paid, counted or converted on invoices follow every invoice change; a plan that only claws back
+    -- uncollectible invoices needs the write-offs inside its window
     select segment_credits.segment_id, invoice_states.known_from_month as evaluation_month
     from segment_credits
     inner join invoice_states
         on segment_credits.opportunity_id = invoice_states.opportunity_id
-    where segment_credits.uses_invoices
+    where segment_credits.follows_every_invoice_change
+        or (
+            segment_credits.clawback_on_uncollectible
+            and invoice_states.status = 'uncollectible'
+            and invoice_states.known_from_month <= segment_credits.clawback_window_end_month
+        )
     union
     select segment_id, churn_month as evaluation_month
     from segment_credits
