@@ -10,5 +10,18 @@ select
     tier_method,
     quota_period,
     payout_cap_multiple,
+    commission_threshold,
+    attainment_cap,
+    rate_cap,
+    pay_basis,
+    attainment_basis,
+    fx_policy,
+    clawback_window_months,
+    clawback_on_uncollectible,
+    clawback_on_churn,
+    draw_kind,
+    draw_monthly_share,
+    draw_months_from_hire,
+    draw_recovery_share,
     content_hash
 from {{ ref('stg_plans__plan_versions') }}
