@@ -7,6 +7,7 @@ slow and CI runs them.
 from __future__ import annotations
 
 import csv
+import re
 from datetime import date
 from decimal import Decimal
 
@@ -18,7 +19,7 @@ pytestmark = pytest.mark.slow
 
 PUBLISHED_PAYOUTS = "select * exclude (publication_id, published_at) from published.monthly_payouts order by payout_id"
 PUBLISHED_LINES = (
-    "select * exclude (publication_id, published_at) from published.commission_lines order by commission_line_id"
+    "select * exclude (publication_id, published_at) from published.commission_ledger order by ledger_line_id"
 )
 
 
@@ -26,15 +27,19 @@ def _published_snapshot(platform) -> tuple[list, list]:
     """Every published row, publication metadata included: 'byte-identical' means all of it."""
     return (
         platform.query("select * from published.monthly_payouts order by payout_id"),
-        platform.query("select * from published.commission_lines order by commission_line_id"),
+        platform.query("select * from published.commission_ledger order by ledger_line_id"),
     )
 
 
-def test_publish_job_publishes_one_row_per_payee_month_reconciling_to_commission_lines(platform):
+def test_publish_job_publishes_one_row_per_payee_month_reconciling_to_the_ledger(platform):
     result = platform.run("publish_month_job", JAN, MAR)
     assert result.success
 
-    payee_months = platform.query("select employee_id, payout_month from intermediate.int_payee_months order by 1, 2")
+    payee_months = platform.query(
+        "select employee_id, payout_month from intermediate.int_payout_months"
+        " where payout_month between ? and ? order by 1, 2",
+        [JAN, MAR],
+    )
     published = platform.query("select employee_id, payout_month from published.monthly_payouts order by 1, 2")
     assert published == payee_months
     assert len(published) == len(set(published)), "one row per payee per month"
@@ -43,10 +48,12 @@ def test_publish_job_publishes_one_row_per_payee_month_reconciling_to_commission
     mismatches = platform.query(
         """select p.payout_id, p.net_payout_amount, coalesce(l.total, 0)
            from published.monthly_payouts p
-           left join (select employee_id, payout_month, sum(commission_amount) total
-                      from published.commission_lines group by 1, 2) l
+           left join (select employee_id, payout_month,
+                             sum(amount) filter (where entry_type <> 'payout') total,
+                             sum(amount) balance
+                      from published.commission_ledger group by 1, 2) l
              using (employee_id, payout_month)
-           where p.net_payout_amount <> coalesce(l.total, 0)"""
+           where p.net_payout_amount <> coalesce(l.total, 0) or coalesce(l.balance, 0) <> 0"""
     )
     assert mismatches == []
     (total_paid,) = platform.query("select sum(net_payout_amount) from published.monthly_payouts")[0]
@@ -88,7 +95,8 @@ def test_dbt_unit_tests_for_tiers_proration_and_fx_pass(platform):
         text=True,
     )
     assert completed.returncode == 0, completed.stdout[-3000:]
-    assert "PASS=12" in completed.stdout
+    passed = re.search(r"PASS=(\d+)", completed.stdout)
+    assert passed and int(passed.group(1)) >= 12, completed.stdout[-3000:]
 
 
 def test_revenue_splits_of_90_percent_block_publication_naming_the_opportunity(platform):
