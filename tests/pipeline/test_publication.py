@@ -191,3 +191,53 @@ def test_rerun_and_rebuild_from_the_same_inputs_give_identical_payouts(platform,
             assert fresh.run("publish_month_job", month, month).success
         assert fresh.query(PUBLISHED_PAYOUTS) == platform.query(PUBLISHED_PAYOUTS)
         assert fresh.query(PUBLISHED_LINES) == platform.query(PUBLISHED_LINES)
+
+
+def test_deal_unwon_after_publication_is_reversed_next_month_and_the_closed_month_stays_identical(platform):
+    """A deal paid in February and un-won in March: February's published rows never change; March's publication
+    carries `adjustment` lines (change_reason credit_removed) that reverse exactly what February paid on it."""
+    from ingestion.contracts import contract
+
+    assert platform.run("publish_month_job", JAN, FEB).success
+    before = _published_snapshot(platform)
+    opportunity_id, feb_total = platform.query(
+        """select opportunity_id, sum(amount) from published.commission_ledger
+           where payout_month = ? and opportunity_id is not null and entry_type = 'earning'
+           group by 1 having sum(amount) > 0 order by 1 limit 1""",
+        [FEB],
+    )[0]
+    feb_lines_total = platform.query(
+        "select sum(amount) from published.commission_ledger where payout_month = ? and opportunity_id = ?",
+        [FEB, opportunity_id],
+    )[0][0]
+    assert feb_lines_total >= feb_total > 0
+
+    columns = [c.name for c in contract("crm__opportunities").columns]
+    latest = platform.query(
+        f"select {', '.join(columns)} from raw.crm__opportunities where opportunity_id = ?"
+        " order by last_modified desc limit 1",
+        [opportunity_id],
+    )[0]
+    unwon = dict(zip(columns, latest, strict=True))
+    unwon.update(stage="Negotiation", is_closed=False, is_won=False, last_modified="2025-03-31T23:00:00")
+    landed = platform.landing_dir / "crm" / "opportunities" / "opportunities_2025-03-unwon.csv"
+    with landed.open("w", newline="") as f:
+        writer = csv.writer(f, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerow([str(unwon[c]).lower() if isinstance(unwon[c], bool) else unwon[c] for c in columns])
+
+    assert platform.run("publish_month_job", MAR, MAR).success
+    for month in (JAN, FEB):
+        assert platform.query(
+            "select * from published.monthly_payouts where payout_month = ? order by payout_id", [month]
+        ) == [r for r in before[0] if r[2] == month]
+        assert platform.query(
+            "select * from published.commission_ledger where payout_month = ? order by ledger_line_id", [month]
+        ) == [r for r in before[1] if r[1] == month]
+
+    reversal = platform.query(
+        """select entry_type, change_reason, sum(amount) from published.commission_ledger
+           where payout_month = ? and opportunity_id = ? group by 1, 2""",
+        [MAR, opportunity_id],
+    )
+    assert reversal == [("adjustment", "credit_removed", -feb_lines_total)], reversal
