@@ -37,8 +37,15 @@ ASSIGNMENTS_FILE = "assignments.yaml"
 CreditType = Literal["revenue", "overlay", "team"]
 Slug = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
 WorkedExample = dict[str, Any]
-"""A worked example in a plan file (inputs -> expected payout); its format is checked by the scenario harness
-in tests/scenarios, which runs every example through the pipeline."""
+"""A worked example in a plan file (inputs -> expected payout), hand-computed from docs/compensation-engine.md.
+
+Its format is a scenario of the scenario harness without its `plans` block, because the plan is the file itself:
+`id` (unique within the file), `title`, `mechanics`, `asserts`, `computation`, optional `note`, the inputs
+(`employees`, `deals`, `splits`, `customers`, `subscriptions`, `invoices`, `fx`) and `expected` (`payouts`: net and
+ledger sum per entry type per payee-month; `lines`). Employees are on this plan version for its whole effective
+range unless they say `plan: null`, and every date lies inside that range. Loading plans keeps it an opaque mapping
+(and leaves it out of the content hash); tests/scenarios/plan_examples.py validates it and the test suite runs
+every example through the real pipeline (tests/scenarios/test_plan_examples.py, docs/scenarios.md)."""
 
 
 class PlanValidationError(ValueError):

@@ -1,4 +1,8 @@
-"""Scenario harness: every library scenario -> one landing folder + one plans folder -> one real warehouse.
+"""Scenario harness: a list of scenarios -> one landing folder + one plans folder -> one real warehouse.
+
+A session builds two warehouses: the library (tests/scenarios/library, horizon 2025) and the plan files' worked
+examples (plans/*.yaml `examples:`, horizon 2025-2026, see plan_examples.py). The horizon is a parameter of the
+build: it decides the quota periods written (and so the warehouse calendar), the FX table and the load time.
 
 Why one warehouse for all scenarios: a `dbt build` costs 30-60 s, so the session builds once. Scenarios cannot
 interact because every id (employee, CRM user, account, opportunity, split, customer, subscription, invoice,
@@ -18,11 +22,12 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import yaml
@@ -32,7 +37,10 @@ from ingestion.demo.writers import ExtractWriter
 from ingestion.loader import load_all
 from ingestion.plans import ASSIGNMENTS_FILE, load_plans
 
-from .schema import HORIZON_END, HORIZON_START, Scenario, ScenarioError, noon
+from .schema import LIBRARY_HORIZON, Horizon, Scenario, ScenarioError, noon
+
+if TYPE_CHECKING:
+    from .plan_examples import PlanExampleCase
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
@@ -45,15 +53,18 @@ DEFAULT_FX: dict[str, Decimal] = {
     "JPY": Decimal("0.0065"),
     "CAD": Decimal("0.75"),
 }
-"""USD per one unit of currency, constant over the horizon unless a scenario overrides a day."""
-FX_FIRST_DAY = date(2024, 12, 1)
-FX_LAST_DAY = date(2026, 1, 31)
+"""USD per one unit of currency, constant over the horizon unless a scenario overrides a day. The FX table
+runs from a month before the horizon to a month after it."""
 
 REFERENCE_DATA_MODIFIED = datetime(2024, 12, 1, 9, 0)
-"""last_modified of HR rows, CRM users and accounts: reference data is loaded before the year starts."""
+"""last_modified of HR rows, CRM users and accounts: reference data is loaded before the horizon starts."""
 QUOTA_UPDATED_AT = datetime(2024, 12, 15, 9, 0)
-LOAD_TIME = datetime(2026, 1, 5, 6, 0)
-"""The loaders' `now`: the company is built as if extracted after the year closed."""
+
+
+def load_time(horizon: Horizon) -> datetime:
+    """The loaders' `now`: the company is built as if extracted after the horizon closed (2026-01-05 06:00 for
+    the 2025 library)."""
+    return datetime.combine(horizon.end + timedelta(days=5), datetime.min.time()).replace(hour=6)
 
 
 # --------------------------------------------------------------------------------------------- company
@@ -63,6 +74,7 @@ LOAD_TIME = datetime(2026, 1, 5, 6, 0)
 class Company:
     """All scenarios merged: landing rows per contract, plan files and assignments."""
 
+    horizon: Horizon = LIBRARY_HORIZON
     rows: dict[str, list[tuple[datetime | date, tuple[Any, ...]]]] = field(default_factory=dict)
     plans: dict[str, dict[str, Any]] = field(default_factory=dict)
     """File name (`<plan_id>.v<version>.yaml`) -> plan dict, as written in the scenario."""
@@ -85,10 +97,11 @@ def _add_months(day: date, months: int) -> date:
 PERIOD_MONTHS = {"month": 1, "quarter": 3, "year": 12}
 
 
-def _period_starts(period: str, first: date, last: date) -> list[date]:
-    """Starts of the 2025 periods of type `period` that overlap the employment [first, last]."""
+def _period_starts(period: str, first: date, last: date, horizon: Horizon) -> list[date]:
+    """Starts of the horizon's periods of type `period` that overlap the employment [first, last]."""
     length = PERIOD_MONTHS[period]
-    starts = [_add_months(HORIZON_START, n) for n in range(0, 12, length)]
+    months = (horizon.end.year - horizon.start.year) * 12 + horizon.end.month - horizon.start.month + 1
+    starts = [_add_months(horizon.start, n) for n in range(0, months, length)]
     return [start for start in starts if start <= last and _add_months(start, length) - timedelta(days=1) >= first]
 
 
@@ -99,6 +112,7 @@ def _money(value: Decimal) -> Decimal:
 def add_scenario(company: Company, s: Scenario) -> None:
     """Translate one scenario into landing rows, plan files and assignments (all ids prefixed)."""
     g = s.gid
+    horizon = company.horizon
 
     # Plans as code: written as the scenario has them, one file per version.
     for plan in s.comp_plans():
@@ -159,13 +173,13 @@ def add_scenario(company: Company, s: Scenario) -> None:
                     "assignment_id": f"{g(e.id)}_{n}",
                     "match": {"employee_id": g(e.id)},
                     "plan_id": a.plan,
-                    "effective_from": a.effective_from,
+                    "effective_from": a.effective_from or horizon.start,
                     **({"effective_to": a.effective_to} if a.effective_to else {}),
                 }
             )
         if e.quota is not None:
-            last = e.termination_date or HORIZON_END
-            for start in _period_starts(e.quota.period, max(e.hire_date, HORIZON_START), last):
+            last = e.termination_date or horizon.end
+            for start in _period_starts(e.quota.period, max(e.hire_date, horizon.start), last, horizon):
                 amount = e.quota.overrides.get(start, e.quota.amount)
                 company.add(
                     "salesops__quotas",
@@ -316,21 +330,23 @@ def add_scenario(company: Company, s: Scenario) -> None:
         company.fx_overrides[key] = (o.rate, s.id)
 
 
-def build_company(scenarios: list[Scenario]) -> Company:
-    company = Company()
+def build_company(scenarios: list[Scenario], horizon: Horizon = LIBRARY_HORIZON) -> Company:
+    if not horizon.is_whole_years:
+        raise ScenarioError(f"a warehouse horizon is whole calendar years (quarters and years align), not {horizon}")
+    company = Company(horizon=horizon)
     for s in scenarios:
         add_scenario(company, s)
-    day = FX_FIRST_DAY
-    while day <= FX_LAST_DAY:
+    day, last_day = _add_months(horizon.start, -1), _add_months(horizon.end, 2) - timedelta(days=1)
+    while day <= last_day:
         for currency, rate in DEFAULT_FX.items():
             override = company.fx_overrides.get((currency, day))
             company.add("fx__rates", day, (day, currency, override[0] if override else rate))
         day += timedelta(days=1)
     months = {row[2] for _, row in company.rows.get("salesops__quotas", []) if row[1] == "month"}
-    if min(months, default=None) != HORIZON_START or max(months, default=None) != date(2025, 12, 1):
+    if min(months, default=None) != horizon.start or max(months, default=None) != horizon.end.replace(day=1):
         raise ScenarioError(
-            "the library's monthly quota rows must span 2025-01 to 2025-12: the warehouse calendar is derived "
-            "from them, and every scenario is written for a 2025 horizon"
+            f"the monthly quota rows must span {horizon.start:%Y-%m} to {horizon.end:%Y-%m}: the warehouse calendar "
+            f"is derived from them, and every scenario is written for the {horizon} horizon"
         )
     return company
 
@@ -407,10 +423,16 @@ def _dbt_failures(target_dir: Path) -> tuple[DbtNodeFailure, ...]:
     )
 
 
-def build_warehouse(scenarios: list[Scenario], workdir: Path, *, exclude_unit_tests: bool = True) -> Warehouse:
+def build_warehouse(
+    scenarios: list[Scenario],
+    workdir: Path,
+    *,
+    horizon: Horizon = LIBRARY_HORIZON,
+    exclude_unit_tests: bool = True,
+) -> Warehouse:
     """Write inputs, load raw + plans with the project's loaders, then `dbt build` into a fresh warehouse."""
     started = time.monotonic()
-    company = build_company(scenarios)
+    company = build_company(scenarios, horizon)
     landing, plans_dir = workdir / "landing", workdir / "plans"
     warehouse = workdir / "warehouse.duckdb"
     write_inputs(company, landing, plans_dir)
@@ -422,7 +444,7 @@ def build_warehouse(scenarios: list[Scenario], workdir: Path, *, exclude_unit_te
         ).fetchall()
         if quarantined:
             raise ScenarioError(f"the loader quarantined scenario rows (entity, record, rule): {quarantined}")
-        load_plans(conn, plans_dir, now=LOAD_TIME)
+        load_plans(conn, plans_dir, now=load_time(horizon))
 
     target_dir = workdir / "dbt_target"
     command = [
@@ -461,8 +483,12 @@ def build_warehouse(scenarios: list[Scenario], workdir: Path, *, exclude_unit_te
 # ----------------------------------------------------------------------------------------------- docs
 
 
-def render_scenarios_doc(scenarios: list[Scenario]) -> str:
-    """docs/scenarios.md, generated from the library so the table can never drift from the scenarios."""
+def _row(cells: list[str]) -> str:
+    return "| " + " | ".join(c.replace("|", "\\|").replace("\n", " ").strip() for c in cells) + " |"
+
+
+def render_scenarios_doc(scenarios: list[Scenario], plan_examples: Sequence[PlanExampleCase] = ()) -> str:
+    """docs/scenarios.md, generated from the library and the plan files' examples so it can never drift."""
     lines = [
         "# Compensation scenario library",
         "",
@@ -470,13 +496,16 @@ def render_scenarios_doc(scenarios: list[Scenario]) -> str:
         "`load_plans` -> `dbt build` into a temporary warehouse) and assert the payout ledger "
         "(`marts.fct_commission_ledger`) and the payouts (`marts.fct_monthly_payouts`). The expected numbers "
         "were computed by hand from [compensation-engine.md](compensation-engine.md); they are never produced by "
-        "running the engine.",
+        "running the engine. Two sets: the library below (one warehouse, 2025) and the worked examples in the "
+        "plan files ([further down](#worked-examples-in-the-plan-files), a second warehouse, 2025-2026).",
         "",
-        "Run: `.venv/bin/python -m pytest tests/scenarios -q` (one warehouse build per session). Files: "
+        "Run: `.venv/bin/python -m pytest tests/scenarios -q` (one warehouse build per set and session). Files: "
         "`tests/scenarios/library/*.yaml` (one scenario per file), harness in `tests/scenarios/harness.py` and "
-        "`schema.py`, the asserted table and column names in `tests/scenarios/ledger.py`. This page is generated "
-        "by `python -m tests.scenarios.render_doc` (a test fails when it is stale). To inspect the landing files, "
-        "plan folder and warehouse of a run, set `SPM_SCENARIO_WORKDIR` to an empty folder.",
+        "`schema.py`, the plan examples' reader in `plan_examples.py`, the assertions in `checks.py`, the asserted "
+        "table and column names in `tests/scenarios/ledger.py`. This page is generated by "
+        "`python -m tests.scenarios.render_doc` (a test fails when it is stale). To inspect the landing files, "
+        "plan folder and warehouse of a run, set `SPM_SCENARIO_WORKDIR` to an empty folder (one subfolder per "
+        "warehouse: `library/`, `plan_examples/`).",
         "",
         "Every scenario also asserts: for each listed payee-month, `net_payout_amount` and the ledger sum per "
         "`entry_type` (unlisted types sum to 0, `payout` is minus the net); and that no unlisted payee-month of "
@@ -487,10 +516,30 @@ def render_scenarios_doc(scenarios: list[Scenario]) -> str:
         "| id | mechanics | asserted | hand computation |",
         "|---|---|---|---|",
     ]
-    for s in scenarios:
-        cells = [f"`{s.id}`", "; ".join(s.mechanics), s.asserts, s.computation]
-        lines.append("| " + " | ".join(c.replace("|", "\\|").replace("\n", " ").strip() for c in cells) + " |")
-    noted = [s for s in scenarios if s.note]
+    lines += [_row([f"`{s.id}`", "; ".join(s.mechanics), s.asserts, s.computation]) for s in scenarios]
+    if plan_examples:
+        lines += [
+            "",
+            "## Worked examples in the plan files",
+            "",
+            "Every plan file (`plans/<plan_id>.v<version>.yaml`) carries `examples:`, worked examples (inputs -> "
+            "expected payout) that document the plan version for a reader of the file and run through the same "
+            "pipeline and assertions (`tests/scenarios/test_plan_examples.py`, test ids `<plan>.v<version>:<id>`). "
+            "An example is a scenario without its `plans` block: the plan is the file itself (the harness loads a "
+            "copy renamed `x<NNN>_<plan_id>`, every other field unchanged), its employees are on that plan for the "
+            "version's effective range unless they say `plan: null`, and its dates lie inside that range. The "
+            "examples share one warehouse over 2025-2026 (the v1 plans end 2025-12-31, the v2/v3 plans start in "
+            "2026). Defaults as above; worked examples are excluded from the plan version's content hash.",
+            "",
+            "| example | mechanics | asserted | hand computation |",
+            "|---|---|---|---|",
+        ]
+        lines += [
+            _row([f"`{c.label}`", "; ".join(c.example.mechanics), c.example.asserts, c.example.computation])
+            for c in plan_examples
+        ]
+    noted = [(f"`{s.id}`", s.note) for s in scenarios if s.note]
+    noted += [(f"`{c.label}`", c.example.note) for c in plan_examples if c.example.note]
     if noted:
         lines += [
             "",
@@ -499,6 +548,6 @@ def render_scenarios_doc(scenarios: list[Scenario]) -> str:
             "Where compensation-engine.md leaves room, the scenario states the reading it was computed with:",
             "",
         ]
-        lines += [f"- `{s.id}`: {' '.join(s.note.split())}" for s in noted]
+        lines += [f"- {name}: {' '.join(note.split())}" for name, note in noted]
     lines.append("")
     return "\n".join(lines)

@@ -5,6 +5,11 @@ versions, billing, quotas, FX overrides) plus the payout ledger a person compute
 docs/compensation-engine.md. Local ids (``rep``, ``d1``) are short and readable; the harness prefixes every id
 with the scenario key (``s01``) so that all scenarios can share one warehouse without interacting.
 
+A plan file's worked example (``examples:`` in ``plans/*.yaml``) is a scenario without its ``plans`` block:
+:class:`PlanExample`; ``plan_examples.py`` turns it into a :class:`Scenario` on (a renamed copy of) the file's plan.
+
+Every event must lie inside the :class:`Horizon` the warehouse is built for (the library: 2025).
+
 Validation happens before anything is written, and every error names the file, the scenario and the field
 (``s07_amount_edit.yaml: s07_amount_edit: deals.0.versions.0.amount: ...``), because a typo in a hand-written
 scenario should cost seconds, not a 60-second dbt build.
@@ -14,6 +19,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -24,9 +30,44 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 
 from ingestion.plans import CompPlan
 
-HORIZON_START = date(2025, 1, 1)
-HORIZON_END = date(2025, 12, 31)
-"""Every scenario event lives in 2025, so the warehouse calendar (derived from the quota sheet) is 2025."""
+
+@dataclass(frozen=True)
+class Horizon:
+    """A date range every event of a scenario must lie in. A warehouse is built for whole calendar years (its
+    calendar is derived from the quota sheet, which the harness writes for every month of the horizon); a plan
+    example's horizon is the warehouse's, clipped to the plan version's effective range."""
+
+    start: date
+    end: date
+
+    def __post_init__(self) -> None:
+        if self.end < self.start:
+            raise ValueError(f"horizon {self.start}..{self.end}: end before start")
+
+    def contains(self, value: date | datetime) -> bool:
+        day = value.date() if isinstance(value, datetime) else value
+        return self.start <= day <= self.end
+
+    def clip(self, start: date, end: date | None) -> Horizon | None:
+        """The part of the horizon inside [start, end] (end None: open-ended), or None when they do not meet."""
+        first, last = max(self.start, start), min(self.end, end or self.end)
+        return Horizon(first, last) if first <= last else None
+
+    @property
+    def is_whole_years(self) -> bool:
+        return (self.start.month, self.start.day, self.end.month, self.end.day) == (1, 1, 12, 31)
+
+    def __str__(self) -> str:
+        if self.is_whole_years:
+            years = (self.start.year, self.end.year)
+            return str(years[0]) if years[0] == years[1] else f"{years[0]}-{years[1]}"
+        return f"{self.start}..{self.end}"
+
+
+LIBRARY_HORIZON = Horizon(date(2025, 1, 1), date(2025, 12, 31))
+"""Every library scenario lives in 2025, so the library warehouse's calendar is 2025."""
+PLAN_EXAMPLES_HORIZON = Horizon(date(2025, 1, 1), date(2026, 12, 31))
+"""The plan files' examples: the v1 plans end 2025-12-31 and the v2/v3 plans start in 2026."""
 
 EntryType = Literal[
     "earning",
@@ -90,7 +131,7 @@ class HrChange(_Strict):
 
 
 class QuotaSpec(_Strict):
-    """One quota row per `period` of 2025 that overlaps the employment, all with `amount` (full, unprorated)
+    """One quota row per `period` of the horizon that overlaps the employment, all with `amount` (full, unprorated)
     unless `overrides` gives a period-start a different amount. Currency defaults to the pay currency."""
 
     period: Literal["month", "quarter", "year"] = "month"
@@ -101,7 +142,8 @@ class QuotaSpec(_Strict):
 
 class PlanAssignment(_Strict):
     plan: str
-    effective_from: date = HORIZON_START
+    effective_from: date | None = None
+    """None: from the start of the horizon."""
     effective_to: date | None = None
 
 
@@ -115,7 +157,8 @@ class Leave(_Strict):
 
 class Employee(_Strict):
     """An employee (HR worker) and, unless `crm_user: false`, their CRM user. `plan` is shorthand for one
-    assignment from 2025-01-01; `assignments` spells out a plan change."""
+    assignment from the start of the horizon; `assignments` spells out a plan change. (In a plan file's example
+    an employee is on the file's plan for its whole effective range unless `plan: null` says otherwise.)"""
 
     id: LocalId
     name: str | None = None
@@ -316,8 +359,9 @@ class Expected(_Strict):
 # --------------------------------------------------------------------------------------------- scenario
 
 
-class Scenario(_Strict):
-    id: str = Field(pattern=r"^s\d{2}[a-z]?_[a-z0-9_]+$", max_length=48)
+class _ScenarioBody(_Strict):
+    """Everything of a scenario but its id and plans: the part a plan file's example shares with it."""
+
     title: str
     mechanics: list[str] = Field(min_length=1)
     """What the scenario covers, as named in the coverage list (docs/scenarios.md)."""
@@ -327,7 +371,6 @@ class Scenario(_Strict):
     """The hand computation in one line (for docs/scenarios.md)."""
     note: str = ""
     """Where the expectation rests on one reading of a sentence of the engine doc: which, and why."""
-    plans: list[dict[str, Any]] = Field(default_factory=list)
     employees: list[Employee] = Field(min_length=1)
     accounts: list[Account] = Field(default_factory=list)
     deals: list[Deal] = Field(default_factory=list)
@@ -337,8 +380,16 @@ class Scenario(_Strict):
     invoices: list[Invoice] = Field(default_factory=list)
     fx: list[FxOverride] = Field(default_factory=list)
     expected: Expected
+
+
+class Scenario(_ScenarioBody):
+    id: str = Field(pattern=r"^(s\d{2}[a-z]?|x\d{3})_[a-z0-9_]+$", max_length=48)
+    """`s<NN>_<name>` in the library; `x<NNN>_<example id>` for a plan file's example (numbered by the harness)."""
+    plans: list[dict[str, Any]] = Field(default_factory=list)
     source_file: str = ""
-    """Set by the reader: the library file the scenario came from (for messages)."""
+    """Set by the reader: the file the scenario came from (for messages)."""
+    label: str = ""
+    """How messages name the scenario when not by its id (a plan example: `examples.<i> (<example id>)`)."""
 
     @property
     def key(self) -> str:
@@ -354,6 +405,15 @@ class Scenario(_Strict):
 
     def comp_plans(self) -> list[CompPlan]:
         return [CompPlan.model_validate(p) for p in self.plans]
+
+
+class PlanExample(_ScenarioBody):
+    """A worked example in a plan file (`examples:`): a scenario without `plans`, because the plan is the file
+    itself. Its employees are on the file's plan version for the version's whole effective range unless they say
+    otherwise (`plan: null`: on no plan, e.g. reps feeding a manager plan); every date lies inside the version's
+    effective range. `id` is unique within the file."""
+
+    id: LocalId
 
 
 # ------------------------------------------------------------------------------------------------ reader
@@ -378,12 +438,17 @@ def _format(err: ValidationError, prefix: str) -> str:
     return "; ".join(parts)
 
 
-def read_scenario_file(path: Path) -> list[Scenario]:
-    """One scenario per file (a mapping) or several (`scenarios: [...]`)."""
+def read_yaml(path: Path) -> Any:
+    """A hand-written YAML file, floats as Decimal."""
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_DecimalLoader)
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=_DecimalLoader)
     except yaml.YAMLError as exc:
         raise ScenarioError(f"{path.name}: not valid YAML ({exc})") from exc
+
+
+def read_scenario_file(path: Path, horizon: Horizon = LIBRARY_HORIZON) -> list[Scenario]:
+    """One scenario per file (a mapping) or several (`scenarios: [...]`)."""
+    data = read_yaml(path)
     if not isinstance(data, dict):
         raise ScenarioError(f"{path.name}: a scenario file is a mapping (one scenario) or has `scenarios: [...]`")
     raw = data["scenarios"] if set(data) == {"scenarios"} else [data]
@@ -394,16 +459,18 @@ def read_scenario_file(path: Path) -> list[Scenario]:
             scenario = Scenario.model_validate({**item, "source_file": path.name})
         except ValidationError as exc:
             raise ScenarioError(_format(exc, f"{path.name}: {sid}")) from None
-        check_scenario(scenario)
+        if not scenario.id.startswith("s"):
+            raise ScenarioError(f"{path.name}: {sid}: id: a library scenario id is s<NN>_<name>")
+        check_scenario(scenario, horizon)
         scenarios.append(scenario)
     return scenarios
 
 
-def load_library(library_dir: Path) -> list[Scenario]:
+def load_library(library_dir: Path, horizon: Horizon = LIBRARY_HORIZON) -> list[Scenario]:
     """Every scenario of the library, sorted by id; ids and keys must be unique across files."""
     scenarios: list[Scenario] = []
     for path in sorted(library_dir.glob("*.yaml")):
-        scenarios.extend(read_scenario_file(path))
+        scenarios.extend(read_scenario_file(path, horizon))
     seen: dict[str, str] = {}
     for s in scenarios:
         if s.key in seen:
@@ -423,14 +490,10 @@ def _dupes(ids: Iterable[str]) -> set[str]:
     return dupes
 
 
-def _in_horizon(value: date | datetime) -> bool:
-    day = value.date() if isinstance(value, datetime) else value
-    return HORIZON_START <= day <= HORIZON_END
-
-
-def check_scenario(s: Scenario) -> None:
-    """References resolve, ids are unique, plans validate and every event is inside 2025."""
-    where = f"{s.source_file}: {s.id}"
+def check_scenario(s: Scenario, horizon: Horizon = LIBRARY_HORIZON) -> None:
+    """References resolve, ids are unique, plans validate and every event and payout month is in the horizon."""
+    where = f"{s.source_file}: {s.label or s.id}"
+    _in_horizon = horizon.contains
 
     def fail(field: str, msg: str) -> None:
         raise ScenarioError(f"{where}: {field}: {msg}")
@@ -483,9 +546,9 @@ def check_scenario(s: Scenario) -> None:
             fail(f"employees.{i}.quota", "a plan participant needs quota rows (give quota: {period, amount})")
         for j, lv in enumerate(e.leaves):
             if not (_in_horizon(lv.start_date) and _in_horizon(lv.end_date)):
-                fail(f"employees.{i}.leaves.{j}", "leave must lie inside 2025")
+                fail(f"employees.{i}.leaves.{j}", f"leave must lie inside {horizon}")
         if e.termination_date is not None and not _in_horizon(e.termination_date):
-            fail(f"employees.{i}.termination_date", "must lie inside 2025")
+            fail(f"employees.{i}.termination_date", f"must lie inside {horizon}")
 
     account_ids = {a.id for a in s.accounts} | {d.account for d in s.deals} | {c.account for c in s.customers}
     for i, a in enumerate(s.accounts):
@@ -497,13 +560,13 @@ def check_scenario(s: Scenario) -> None:
         if d.owner not in crm_users:
             fail(f"deals.{i}.owner", f"unknown CRM user {d.owner!r} (an employee with crm_user: true)")
         if not _in_horizon(d.close_date) or not _in_horizon(d.first_known):
-            fail(f"deals.{i}", "close date and knowledge time must lie inside 2025")
+            fail(f"deals.{i}", f"close date and knowledge time must lie inside {horizon}")
         previous = d.first_known
         for j, v in enumerate(d.versions):
             if v.owner is not None and v.owner not in crm_users:
                 fail(f"deals.{i}.versions.{j}.owner", f"unknown CRM user {v.owner!r}")
             if v.last_modified <= previous or not _in_horizon(v.last_modified):
-                fail(f"deals.{i}.versions.{j}.last_modified", "versions must be later than the previous one, in 2025")
+                fail(f"deals.{i}.versions.{j}.last_modified", f"must be later than the previous version, in {horizon}")
             previous = v.last_modified
     for i, sp in enumerate(s.splits):
         if sp.deal not in deals:
@@ -526,11 +589,13 @@ def check_scenario(s: Scenario) -> None:
         if inv.subscription is not None and inv.subscription not in subscriptions:
             fail(f"invoices.{i}.subscription", f"unknown subscription {inv.subscription!r}")
         if not _in_horizon(inv.invoice_date) or any(not _in_horizon(v.last_modified) for v in inv.versions):
-            fail(f"invoices.{i}", "invoice date and versions must lie inside 2025")
+            fail(f"invoices.{i}", f"invoice date and versions must lie inside {horizon}")
 
     for i, p in enumerate(s.expected.payouts):
         if p.employee not in employees:
             fail(f"expected.payouts.{i}.employee", f"unknown employee {p.employee!r}")
+        if not _in_horizon(p.month):
+            fail(f"expected.payouts.{i}.month", f"must lie inside {horizon}")
         if not employees[p.employee].plan_assignments:
             fail(f"expected.payouts.{i}.employee", f"{p.employee!r} has no plan, so no payouts")
     months = [(p.employee, p.month) for p in s.expected.payouts]

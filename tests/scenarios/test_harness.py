@@ -1,4 +1,5 @@
-"""The harness itself: a broken scenario fails fast with file, scenario and field, before any warehouse build."""
+"""The harness itself: a broken scenario or plan example fails fast with file, scenario and field, before any
+warehouse build."""
 
 from __future__ import annotations
 
@@ -10,7 +11,16 @@ import pytest
 import yaml
 
 from .harness import LIBRARY_DIR, build_company
-from .schema import ScenarioError, load_library, read_scenario_file
+from .plan_examples import PLANS_DIR, load_plan_examples
+from .schema import (
+    LIBRARY_HORIZON,
+    PLAN_EXAMPLES_HORIZON,
+    Horizon,
+    ScenarioError,
+    load_library,
+    read_scenario_file,
+    read_yaml,
+)
 
 BASE = (LIBRARY_DIR / "s01_owner_credit.yaml").read_text(encoding="utf-8")
 
@@ -107,3 +117,98 @@ def test_every_id_is_prefixed_with_the_scenario_key() -> None:
     fx_rows = company.rows["fx__rates"]
     assert {row[1] for _, row in fx_rows} == {"USD", "EUR", "GBP", "JPY", "CAD"}
     assert all(row[2] > Decimal(0) for _, row in fx_rows)
+
+
+# ------------------------------------------------------------------------------------ plan-file examples
+
+
+def _plan_copy(tmp_path: Path, name: str, change) -> Path:
+    """A copy of one repository plan file (with its examples) in its own folder, changed by `change`."""
+    folder = tmp_path / "plans"
+    folder.mkdir(exist_ok=True)
+    data = yaml.safe_load((PLANS_DIR / name).read_text(encoding="utf-8"))
+    change(data)
+    (folder / name).write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    return folder
+
+
+def _first_example(change):
+    return lambda d: change(d["examples"][0])
+
+
+@pytest.mark.parametrize(
+    ("name", "change", "message"),
+    [
+        (
+            "ae.v2.yaml",
+            _first_example(lambda e: e["deals"][0].update(close_date=date(2026, 7, 3))),
+            "ae.v2.yaml: examples.0 (below_threshold_pays_nothing): deals.0: close date and knowledge time must lie "
+            "inside 2026-01-01..2026-06-30",
+        ),
+        (
+            "ae.v1.yaml",
+            _first_example(lambda e: e["employees"][0].update(plan="sales_manager")),
+            "ae.v1.yaml: examples.0 (accelerators_then_payout_cap): employees.0.plan: 'sales_manager'",
+        ),
+        (
+            "ae.v1.yaml",
+            _first_example(lambda e: e.update(plans=[])),
+            "ae.v1.yaml: examples.0 (accelerators_then_payout_cap): plans: Extra inputs are not permitted",
+        ),
+        (
+            "ae.v1.yaml",
+            _first_example(lambda e: e["deals"][0].update(owner="nobody")),
+            "ae.v1.yaml: examples.0 (accelerators_then_payout_cap): deals.0.owner: unknown CRM user 'nobody'",
+        ),
+        (
+            "ae.v1.yaml",
+            lambda d: d["examples"].append(dict(d["examples"][0])),
+            "ae.v1.yaml: examples.1 (accelerators_then_payout_cap): id: duplicate example id",
+        ),
+        (
+            "sales_manager.v1.yaml",
+            _first_example(lambda e: e["employees"][1].pop("plan")),
+            "employees.1.quota: a plan participant needs quota rows",
+        ),
+    ],
+    ids=["outside_effective_range", "other_plan", "plans_block", "unknown_owner", "duplicate_id", "rep_on_plan"],
+)
+def test_invalid_plan_example_names_file_example_and_field(tmp_path: Path, name: str, change, message: str) -> None:
+    """A rep without `plan: null` is on the manager plan and so needs a quota: the default is "on this plan"."""
+    with pytest.raises(ScenarioError) as excinfo:
+        load_plan_examples(_plan_copy(tmp_path, name, change))
+    assert message in str(excinfo.value)
+
+
+def test_plan_example_runs_on_a_renamed_copy_of_its_plan() -> None:
+    """Each example gets its own plan id (so v1, v2 and v3 of one plan never meet in one plans folder), every
+    other field of the plan file unchanged; employees are assigned for the version's effective range."""
+    cases = load_plan_examples()
+    assert [c.scenario.key for c in cases] == [f"x{n:03d}" for n in range(1, len(cases) + 1)]
+    company = build_company([c.scenario for c in cases], PLAN_EXAMPLES_HORIZON)
+    for case in cases:
+        original = read_yaml(PLANS_DIR / case.plan_file)
+        written = company.plans[f"{case.scenario.key}_{case.plan.plan_id}.v{case.plan.version}.yaml"]
+        assert written == {**{k: v for k, v in original.items() if k != "examples"}, "plan_id": written["plan_id"]}
+        assert written["plan_id"] == f"{case.scenario.key}_{case.plan.plan_id}"
+    by_employee = {a["match"]["employee_id"]: a for a in company.assignments}
+    ae_v2 = next(c for c in cases if c.plan_file == "ae.v2.yaml")
+    assignment = by_employee[ae_v2.scenario.gid("rep")]
+    assert (assignment["effective_from"], assignment["effective_to"]) == (date(2026, 1, 1), date(2026, 6, 30))
+    manager = next(c for c in cases if c.plan_file == "sales_manager.v1.yaml").scenario
+    assert manager.gid("rep_a") not in by_employee  # `plan: null`: feeds the manager, is on no plan
+
+
+def test_horizon_is_a_parameter_of_the_company() -> None:
+    scenarios = load_library(LIBRARY_DIR)
+    with pytest.raises(ScenarioError, match="whole calendar years"):
+        build_company(scenarios, Horizon(date(2025, 1, 1), date(2025, 6, 30)))
+    for horizon, fx_first, fx_last in [
+        (LIBRARY_HORIZON, date(2024, 12, 1), date(2026, 1, 31)),
+        (PLAN_EXAMPLES_HORIZON, date(2024, 12, 1), date(2027, 1, 31)),
+    ]:
+        company = build_company(scenarios, horizon)
+        quota_months = sorted({row[2] for _, row in company.rows["salesops__quotas"] if row[1] == "month"})
+        assert (quota_months[0], quota_months[-1]) == (horizon.start, horizon.end.replace(day=1))
+        fx_days = sorted({row[0] for _, row in company.rows["fx__rates"]})
+        assert (fx_days[0], fx_days[-1]) == (fx_first, fx_last)
