@@ -3,12 +3,15 @@
 --   amount = amount at this evaluation - amount at the previous evaluation of the same segment
 -- Rows that did not change are not entries. The entry type says why the amount moved, first match wins:
 --   rate_cap    the segment's rate-cap row moved
---   clawback    the credit's clawback fraction rose (uncollectible invoice or churn inside the window)
+--   clawback    a credit counted before and now was written off further (uncollectible invoice) or its customer
+--               churned, inside the window
 --   adjustment  the credit's source state changed (amount, close date), it stopped counting (un-won,
 --               reassigned, split removed), it was first counted after its close month (late booking or a
---               reassignment to this payee), or paid invoices were reversed (a credit note)
+--               reassignment to this payee), paid invoices were reversed (a credit note) or a write-off was
+--               reversed (the invoice was paid after all)
 -- A rule held back by the plan threshold is booked once as a zero line, so the rep can see what it would pay.
---   earning     first counted in its close month, or released by an invoice payment ('bonus' for bonus rules)
+--   earning     first counted in its close month, or released or counted by an invoice payment on a plan that
+--               pays or counts on payment ('bonus' for bonus rules)
 --   true_up     anything else: re-rated because other credits, the quota, the threshold or the FX rate moved
 -- Grain: one row per entry_id (segment x month x rule key).
 with amounts as (
@@ -119,8 +122,17 @@ with_credits as (
         coalesce(current_credits.fx_rate_date, previous_credits.fx_rate_date) as fx_rate_date,
         coalesce(current_credits.credit_amount, previous_credits.credit_amount) as credit_amount,
         current_credits.counted_credit_amount,
-        current_credits.trigger_invoice_id as invoice_id,
+        current_credits.paid_invoice_id,
+        current_credits.written_off_invoice_id,
+        current_credits.changed_invoice_id,
         current_credits.churn_month,
+        coalesce(current_credits.churn_month <= with_rows.entry_month, false) as is_churned_now,
+        coalesce(previous_credits.churn_month <= with_rows.previous_evaluation_month, false) as was_churned_before,
+        coalesce(current_credits.uncollectible_amount, 0) as uncollectible_amount,
+        coalesce(previous_credits.uncollectible_amount, 0) as previous_uncollectible_amount,
+        coalesce(current_credits.pay_basis, previous_credits.pay_basis) = 'invoice_paid'
+            or coalesce(current_credits.attainment_basis, previous_credits.attainment_basis) = 'invoice_paid'
+            as pays_or_counts_on_invoices,
         coalesce(current_credits.clawback_fraction, 0) as clawback_fraction,
         coalesce(previous_credits.clawback_fraction, 0) as previous_clawback_fraction,
         coalesce(current_credits.release_fraction, previous_credits.release_fraction) as release_fraction,
@@ -147,36 +159,93 @@ with_credits as (
         and with_rows.payee_credit_id = previous_credits.payee_credit_id
 ),
 
-classified as (
+changes as (
+    -- what happened to the credit between the two evaluations
     select
         with_credits.*,
+        was_counted_before and is_counted_now
+            and (
+                (is_churned_now and not was_churned_before) or uncollectible_amount > previous_uncollectible_amount
+            ) as is_clawed_back,
+        was_counted_before and is_counted_now
+            and ((was_churned_before and not is_churned_now) or uncollectible_amount < previous_uncollectible_amount)
+            as is_clawback_reversed,
+        pays_or_counts_on_invoices and release_fraction > previous_release_fraction as is_released,
+        pays_or_counts_on_invoices and release_fraction < previous_release_fraction as is_payment_reversed
+    from with_credits
+),
+
+booking_keys as (
+    select distinct segments.employee_id, with_rows.entry_month as payout_month, segments.pay_currency
+    from with_rows
+    inner join segments
+        on with_rows.segment_id = segments.segment_id
+),
+
+booking as (
+    -- lines are booked in the currency the payee is paid in that month (as of the month's as-of date, or the
+    -- latest HR row after termination); a line of a segment in another currency (the pay currency changed)
+    -- converts at the booking month's end rate
+    select
+        booking_keys.employee_id,
+        booking_keys.payout_month,
+        booking_keys.pay_currency as segment_currency,
+        coalesce(payee_months.pay_currency, latest_history.pay_currency) as payout_currency,
+        {{ fx_rate(
+            'booking_keys.pay_currency', 'coalesce(payee_months.pay_currency, latest_history.pay_currency)',
+            'segment_fx.rate_to_reporting', 'payout_fx.rate_to_reporting'
+        ) }} as booking_fx_rate
+    from booking_keys
+    left join {{ ref('int_payee_months') }} as payee_months
+        on booking_keys.employee_id = payee_months.employee_id
+        and booking_keys.payout_month = payee_months.payout_month
+    left join (
+        select employee_id, pay_currency,
+            row_number() over (partition by employee_id order by valid_from desc) as recency_rank
+        from {{ ref('int_employee_history') }}
+    ) as latest_history
+        on booking_keys.employee_id = latest_history.employee_id
+        and latest_history.recency_rank = 1
+    left join {{ ref('int_fx_rates') }} as segment_fx
+        on booking_keys.pay_currency = segment_fx.currency_code
+        and {{ month_end('booking_keys.payout_month') }} = segment_fx.rate_date
+    left join {{ ref('int_fx_rates') }} as payout_fx
+        on coalesce(payee_months.pay_currency, latest_history.pay_currency) = payout_fx.currency_code
+        and {{ month_end('booking_keys.payout_month') }} = payout_fx.rate_date
+),
+
+classified as (
+    select
+        changes.*,
         case
             when rule_type = 'rate_cap' then 'rate_cap'
-            when clawback_fraction > previous_clawback_fraction then 'clawback'
+            when is_clawed_back then 'clawback'
+            when is_clawback_reversed then 'adjustment'
             when was_counted_before and not is_counted_now then 'adjustment'
             when not was_counted_before and is_counted_now and credit_month < entry_month then 'adjustment'
             when not was_counted_before and is_counted_now then 'earning'
             when credit_amount_deal_currency <> previous_credit_amount_deal_currency
                 or close_date <> previous_close_date then 'adjustment'
-            when release_fraction < previous_release_fraction then 'adjustment'
-            when release_fraction > previous_release_fraction then 'earning'
+            when is_payment_reversed then 'adjustment'
+            when is_released then 'earning'
             else 'true_up'
         end as base_entry_type,
         case
             when rule_type = 'rate_cap' then 'rate_cap'
-            when clawback_fraction > previous_clawback_fraction and churn_month = entry_month then 'churn'
-            when clawback_fraction > previous_clawback_fraction then 'uncollectible_invoice'
+            when is_clawed_back and is_churned_now and not was_churned_before then 'churn'
+            when is_clawed_back then 'uncollectible_invoice'
+            when is_clawback_reversed then 'clawback_reversed'
             when was_counted_before and not is_counted_now then 'credit_removed'
             when not was_counted_before and is_counted_now and credit_month < entry_month then 'booked_late'
             when not was_counted_before and is_counted_now then 'booked'
             when credit_amount_deal_currency <> previous_credit_amount_deal_currency then 'amount_changed'
             when close_date <> previous_close_date then 'close_date_changed'
-            when release_fraction < previous_release_fraction then 'invoice_reversed'
-            when release_fraction > previous_release_fraction then 'invoice_paid'
+            when is_payment_reversed then 'invoice_reversed'
+            when is_released then 'invoice_paid'
             when fx_rate <> previous_fx_rate then 'fx_rate_changed'
             else 'rerated'
         end as change_reason
-    from with_credits
+    from changes
 )
 
 select
@@ -202,7 +271,12 @@ select
     classified.opportunity_id,
     classified.split_id,
     classified.split_percent,
-    classified.invoice_id,
+    case
+        when classified.change_reason = 'uncollectible_invoice' then classified.written_off_invoice_id
+        when classified.change_reason = 'invoice_paid' then classified.paid_invoice_id
+        when classified.change_reason in ('invoice_reversed', 'clawback_reversed', 'fx_rate_changed')
+            then classified.changed_invoice_id
+    end as invoice_id,
     classified.credit_type,
     classified.rollup_level,
     classified.credited_rep_employee_id,
@@ -237,11 +311,19 @@ select
         as attainment_after,
     classified.amount_before,
     classified.amount_after,
-    cast(classified.amount_after - classified.amount_before as decimal(18, 2)) as amount,
-    segments.pay_currency as currency_code
+    segments.pay_currency as segment_currency_code,
+    cast(classified.amount_after - classified.amount_before as decimal(18, 2)) as amount_in_segment_currency,
+    booking.booking_fx_rate,
+    cast(round((classified.amount_after - classified.amount_before) * booking.booking_fx_rate, 2) as decimal(18, 2))
+        as amount,
+    booking.payout_currency as currency_code
 from classified
 inner join segments
     on classified.segment_id = segments.segment_id
 inner join plan_versions
     on segments.plan_id = plan_versions.plan_id
     and segments.plan_version = plan_versions.plan_version
+inner join booking
+    on segments.employee_id = booking.employee_id
+    and classified.entry_month = booking.payout_month
+    and segments.pay_currency = booking.segment_currency

@@ -165,7 +165,9 @@ bonus_rows as (
             else cast(
                 round(
                     bonuses.share_of_monthly_target_incentive * segments.target_incentive_annual / 12
-                    * credits.split_percent / 100 * (1 - credits.clawback_fraction),
+                    * credits.split_percent / 100 * (1 - credits.clawback_fraction)
+                    -- a flat bonus follows payment when the plan counts attainment on payment
+                    * case when credits.attainment_basis = 'invoice_paid' then credits.release_fraction else 1 end,
                     2
                 ) as decimal(18, 2)
             )
@@ -208,7 +210,7 @@ rate_cap_rows as (
         false as is_below_threshold,
         cast(tier_paid.tier_amount as decimal(18, 2)) as earned_amount,
         cast(null as decimal(18, 2)) as would_be_amount,
-        cast(1 as decimal(18, 6)) as payable_factor,
+        cast(1 as {{ type_fraction() }}) as payable_factor,
         cast(
             case
                 when round(plan_versions.rate_cap * payable.payable_credit, 2) < tier_paid.tier_amount
@@ -224,6 +226,8 @@ rate_cap_rows as (
     inner join plan_versions
         on payable.plan_id = plan_versions.plan_id
         and payable.plan_version = plan_versions.plan_version
+    inner join segments
+        on payable.segment_id = segments.segment_id
     inner join (
         select segment_id, evaluation_month, sum(round(earned_amount * payable_factor, 2)) as tier_amount
         from tier_rows
@@ -231,7 +235,8 @@ rate_cap_rows as (
     ) as tier_paid
         on payable.segment_id = tier_paid.segment_id
         and payable.evaluation_month = tier_paid.evaluation_month
-    where plan_versions.rate_cap is not null
+    -- zero quota pays the first tier's rate with no caps
+    where plan_versions.rate_cap is not null and segments.quota_amount > 0
 )
 
 select

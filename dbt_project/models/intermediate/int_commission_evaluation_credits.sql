@@ -54,8 +54,16 @@ collections as (
         ) as uncollectible_amount,
         min(case when invoice_states.status not in ('void', 'draft') then invoice_states.invoice_date end)
             as first_invoice_date,
+        max(
+            case when invoice_states.known_from_month = counted.evaluation_month and invoice_states.status = 'paid'
+                then invoice_states.invoice_id end
+        ) as paid_invoice_id,
+        max(
+            case when invoice_states.known_from_month = counted.evaluation_month
+                and invoice_states.status = 'uncollectible' then invoice_states.invoice_id end
+        ) as written_off_invoice_id,
         max(case when invoice_states.known_from_month = counted.evaluation_month then invoice_states.invoice_id end)
-            as trigger_invoice_id
+            as changed_invoice_id
     from counted
     inner join invoice_states
         on counted.opportunity_id = invoice_states.opportunity_id
@@ -71,20 +79,23 @@ with_fractions as (
         collections.paid_amount,
         collections.uncollectible_amount,
         collections.first_invoice_date,
-        collections.trigger_invoice_id,
-                case
+        collections.paid_invoice_id,
+        collections.written_off_invoice_id,
+        collections.changed_invoice_id,
+        case
             when counted.fx_policy = 'period_end' then {{ month_end('counted.credit_month') }}
             when counted.fx_policy = 'invoice_date' then coalesce(collections.first_invoice_date, counted.close_date)
             else counted.close_date
         end as fx_rate_date,
+        -- fractions stay unrounded doubles until they multiply money (see the type_fraction macro)
         case
-            when counted.churn_month <= counted.evaluation_month then cast(1 as decimal(18, 6))
+            when counted.churn_month <= counted.evaluation_month then cast(1 as {{ type_fraction() }})
             when counted.clawback_on_uncollectible and counted.deal_amount > 0
-                then cast(
-                    least(1, round(coalesce(collections.uncollectible_amount, 0) / counted.deal_amount, 6))
-                    as decimal(18, 6)
+                then least(
+                    cast(1 as {{ type_fraction() }}),
+                    cast(coalesce(collections.uncollectible_amount, 0) as {{ type_fraction() }}) / counted.deal_amount
                 )
-            else cast(0 as decimal(18, 6))
+            else cast(0 as {{ type_fraction() }})
         end as clawback_fraction,
         coalesce(collections.paid_amount, 0) as paid_to_date_amount
     from counted
@@ -102,20 +113,15 @@ with_release as (
         with_fractions.*,
         case
             when with_fractions.deal_amount > 0 and with_fractions.clawback_fraction < 1
-                then cast(
-                    greatest(
-                        0,
-                        least(
-                            1,
-                            round(
-                                with_fractions.paid_to_date_amount
-                                / (with_fractions.deal_amount * (1 - with_fractions.clawback_fraction)),
-                                6
-                            )
-                        )
-                    ) as decimal(18, 6)
+                then greatest(
+                    cast(0 as {{ type_fraction() }}),
+                    least(
+                        cast(1 as {{ type_fraction() }}),
+                        cast(with_fractions.paid_to_date_amount as {{ type_fraction() }})
+                        / (with_fractions.deal_amount * (1 - with_fractions.clawback_fraction))
+                    )
                 )
-            else cast(1 as decimal(18, 6))
+            else cast(1 as {{ type_fraction() }})
         end as release_fraction
     from with_fractions
 ),
@@ -148,7 +154,7 @@ amounts as (
             ) as decimal(18, 2)
         ) as counted_credit_amount,
         case when pay_basis = 'invoice_paid' and attainment_basis = 'booking' then release_fraction
-            else cast(1 as decimal(18, 6))
+            else cast(1 as {{ type_fraction() }})
         end as payable_factor
     from with_fx
 )
@@ -189,7 +195,9 @@ select
     churn_month,
     paid_to_date_amount as paid_amount,
     uncollectible_amount,
-    trigger_invoice_id,
+    paid_invoice_id,
+    written_off_invoice_id,
+    changed_invoice_id,
     clawback_fraction,
     release_fraction,
     payable_factor,

@@ -7,7 +7,7 @@
 -- The balance recursion is the Lindley recursion, computed without recursion (so every engine runs it):
 -- with S_t = sum of (d - a) up to t, B_t = S_t - min(0, min over u <= t of S_u).
 -- Non-recoverable draws pay the top-up and never build a balance. A balance left at termination is written
--- off (it stays visible here). The recovery share of a month whose plan has no draw is the employee's
+-- off: lines booked after termination (a late deal, a clawback) recover nothing; the balance stays visible here. The recovery share of a month whose plan has no draw is the employee's
 -- recoverable draw's. Grain: one row per employee_id x payout_month.
 with months as (
     select
@@ -16,6 +16,7 @@ with months as (
         payout_months.pay_currency,
         payout_months.target_incentive_annual,
         payout_months.hire_date,
+        payout_months.is_employed_with_plan,
         plan_versions.draw_kind,
         plan_versions.draw_monthly_share,
         plan_versions.draw_months_from_hire,
@@ -41,7 +42,8 @@ draw_amounts as (
         months.*,
         case
             when draw_kind is not null
-                and {{ dbt.datediff(month_start('hire_date'), 'payout_month', 'month') }} + 1 <= draw_months_from_hire
+                and {{ dbt.datediff(month_start('hire_date'), 'payout_month', 'month') }} + 1
+                    between 1 and draw_months_from_hire
                 then cast(round(draw_monthly_share * target_incentive_annual / 12, 2) as decimal(18, 2))
             else cast(0 as decimal(18, 2))
         end as draw_amount
@@ -54,7 +56,7 @@ flows as (
         case when draw_amount > 0 and draw_amount > earnings_amount then draw_amount - earnings_amount else 0 end
             as top_up_amount,
         case
-            when has_recoverable_draw = 1 and earnings_amount > draw_amount
+            when has_recoverable_draw = 1 and is_employed_with_plan and earnings_amount > draw_amount
                 then cast(round(recovery_share * (earnings_amount - draw_amount), 2) as decimal(18, 2))
             else cast(0 as decimal(18, 2))
         end as available_recovery_amount,

@@ -1,6 +1,7 @@
 -- Effective-dated employee attributes as closed date ranges [valid_from, valid_to].
 -- A row ends the day before the next row starts (or at its own effective_to); the employment dates
--- (hire, termination) come from the employee's latest row, because HR re-exports that row on termination.
+-- (hire, termination) come from the employee's latest row, because HR re-exports that row on termination -
+-- except for rows of an earlier, terminated employment of a rehired employee, which keep that spell's dates.
 with workers as (
     select
         employee_id,
@@ -26,13 +27,25 @@ ranked as (
     from workers
 ),
 
-employment as (
-    select
-        employee_id,
-        hire_date,
-        termination_date
+latest_employment as (
+    select employee_id, hire_date, termination_date
     from ranked
     where recency_rank = 1
+),
+
+earlier_employments as (
+    -- a rehire under the same employee id: rows carrying an earlier hire date whose spell was terminated before
+    -- the latest hire keep their own employment dates (other differing hire dates are corrections)
+    select
+        workers.employee_id,
+        workers.hire_date,
+        max(workers.termination_date) as termination_date
+    from workers
+    inner join latest_employment
+        on workers.employee_id = latest_employment.employee_id
+    where workers.hire_date < latest_employment.hire_date
+    group by workers.employee_id, workers.hire_date, latest_employment.hire_date
+    having max(workers.termination_date) < latest_employment.hire_date
 )
 
 select
@@ -50,8 +63,12 @@ select
     ranked.region,
     ranked.pay_currency,
     ranked.target_incentive_annual,
-    employment.hire_date,
-    employment.termination_date
+    coalesce(earlier_employments.hire_date, latest_employment.hire_date) as hire_date,
+    case when earlier_employments.employee_id is not null then earlier_employments.termination_date
+        else latest_employment.termination_date end as termination_date
 from ranked
-inner join employment
-    on ranked.employee_id = employment.employee_id
+inner join latest_employment
+    on ranked.employee_id = latest_employment.employee_id
+left join earlier_employments
+    on ranked.employee_id = earlier_employments.employee_id
+    and ranked.hire_date = earlier_employments.hire_date

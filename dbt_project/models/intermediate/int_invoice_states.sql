@@ -26,23 +26,29 @@ first_uncollectible as (
     from month_states
     where status = 'uncollectible'
     group by invoice_id
+),
+
+states as (
+    select
+        month_states.invoice_id,
+        month_states.opportunity_id,
+        month_states.customer_id,
+        month_states.invoice_date,
+        month_states.amount,
+        month_states.currency_code,
+        month_states.status,
+        month_states.paid_at,
+        month_states.known_month as known_from_month,
+        lead(month_states.known_month) over (
+            partition by month_states.invoice_id order by month_states.known_month
+        ) as known_to_month,
+        first_uncollectible.first_uncollectible_month
+    from month_states
+    left join first_uncollectible
+        on month_states.invoice_id = first_uncollectible.invoice_id
 )
 
-select
-    month_states.invoice_id,
-    month_states.opportunity_id,
-    month_states.customer_id,
-    month_states.invoice_date,
-    month_states.amount,
-    month_states.currency_code,
-    month_states.status,
-    month_states.paid_at,
-    month_states.known_month as known_from_month,
-    lead(month_states.known_month) over (
-        partition by month_states.invoice_id order by month_states.known_month
-    ) as known_to_month,
-    first_uncollectible.first_uncollectible_month
-from month_states
-left join first_uncollectible
-    on month_states.invoice_id = first_uncollectible.invoice_id
-where month_states.opportunity_id is not null
+-- states of invoices not linked to a deal are dropped only now, so a link removed later ends the earlier state
+select *
+from states
+where opportunity_id is not null

@@ -105,6 +105,7 @@ select
     attributes_as_of.month_end,
     attributes_as_of.as_of_date,
     attributes_as_of.days_in_month,
+    attributes_as_of.hire_date,
     employed_days.employed_days,
     coalesce(unpaid_leave_days.unpaid_leave_days, 0) as unpaid_leave_days,
     case

@@ -27,7 +27,7 @@ select
     payee_months.target_incentive_annual,
     payee_months.active_days,
     payee_months.days_in_month,
-    history.hire_date
+    coalesce(payee_months.hire_date, history.hire_date) as hire_date
 from all_months
 left join {{ ref('int_payee_months') }} as payee_months
     on all_months.employee_id = payee_months.employee_id

@@ -1,7 +1,8 @@
 -- Plan period segments: the unit the commission engine evaluates. The payee's plan (assignment and plan
--- version) is resolved per day; consecutive days with the same plan, version and quota period (month,
--- quarter or year, from the plan file) form one segment. A plan change in the middle of a quarter splits
--- the quarter into two segments; termination ends a segment; a rehire starts a new one.
+-- version) is resolved per day; consecutive days with the same plan, version, quota period (month, quarter
+-- or year, from the plan file) and pay currency form one segment. A plan change in the middle of a quarter
+-- splits the quarter into two segments, and so does a pay-currency change (each segment is computed and paid
+-- in one currency); termination ends a segment; a rehire starts a new one.
 -- A segment still running at the end of the horizon (a quarter that has started but not ended) is projected to
 -- the period end, the termination date or the plan version's end, whichever comes first: its quota does not
 -- shrink just because the rest of the quarter has not happened yet.
@@ -80,7 +81,7 @@ ranked_plan_days as (
     select
         plan_days.*,
         row_number() over (
-            partition by employee_id, plan_id, plan_version, period_start order by date_day
+            partition by employee_id, plan_id, plan_version, period_start, pay_currency order by date_day
         ) as day_rank
     from plan_days
 ),
@@ -108,6 +109,7 @@ segment_days as (
         islands.plan_version,
         islands.quota_period,
         islands.period_start,
+        islands.pay_currency,
         islands.island_anchor,
         min(islands.date_day) as segment_start,
         max(islands.date_day) as segment_end,
@@ -117,7 +119,7 @@ segment_days as (
     left join unpaid_leave_days
         on islands.employee_id = unpaid_leave_days.employee_id
         and islands.date_day = unpaid_leave_days.date_day
-    group by 1, 2, 3, 4, 5, 6
+    group by 1, 2, 3, 4, 5, 6, 7
 ),
 
 segments as (
@@ -142,10 +144,9 @@ employments as (
 ),
 
 segment_attributes as (
-    -- pay currency and target incentive as of the segment's last day; days projected past the horizon
+    -- target incentive as of the segment's last day; days projected past the horizon
     select
         segments.*,
-        employee_days.pay_currency,
         employee_days.target_incentive_annual,
         case
             when segments.segment_end = horizon.last_day

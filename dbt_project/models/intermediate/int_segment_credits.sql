@@ -1,7 +1,7 @@
 -- Every credit version attached to the plan segment it counts in: the payee's segment containing the close
 -- date, when the segment's plan counts the credit type. Carries the plan's pay basis, FX policy and clawback
 -- settings, the end of the clawback window (close month + window_months) and the first churn of the deal's
--- account inside that window (from the platform's one churn definition).
+-- account inside that window, close month included (from the platform's one churn definition).
 -- Grain: one row per segment_id x payee_credit_version_id.
 with segments as (
     select
@@ -63,7 +63,7 @@ churns as (
     from segment_credits
     inner join {{ ref('int_account_churn_months') }} as churn
         on segment_credits.account_id = churn.account_id
-        and churn.churn_month > segment_credits.credit_month
+        and churn.churn_month >= segment_credits.credit_month
         and churn.churn_month <= segment_credits.clawback_window_end_month
     where segment_credits.clawback_on_churn
     group by segment_credits.payee_credit_version_id, segment_credits.segment_id

@@ -21,7 +21,7 @@ segment_credits as (
 ),
 
 invoice_states as (
-    select opportunity_id, known_from_month, status
+    select opportunity_id, known_from_month, first_uncollectible_month
     from {{ ref('int_invoice_states') }}
 ),
 
@@ -34,7 +34,8 @@ event_months as (
     where known_to_month is not null
     union
     -- plans paid, counted or converted on invoices follow every invoice change; a plan that only claws back
-    -- uncollectible invoices needs the write-offs inside its window
+    -- uncollectible invoices follows invoices written off inside its window, from the write-off on (so a
+    -- write-off later reversed is re-evaluated too)
     select segment_credits.segment_id, invoice_states.known_from_month as evaluation_month
     from segment_credits
     inner join invoice_states
@@ -42,8 +43,8 @@ event_months as (
     where segment_credits.follows_every_invoice_change
         or (
             segment_credits.clawback_on_uncollectible
-            and invoice_states.status = 'uncollectible'
-            and invoice_states.known_from_month <= segment_credits.clawback_window_end_month
+            and invoice_states.first_uncollectible_month <= segment_credits.clawback_window_end_month
+            and invoice_states.known_from_month >= invoice_states.first_uncollectible_month
         )
     union
     select segment_id, churn_month as evaluation_month

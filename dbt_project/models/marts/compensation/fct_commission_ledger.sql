@@ -55,6 +55,9 @@ entry_lines as (
         attainment_after,
         amount_before,
         amount_after,
+        segment_currency_code,
+        amount_in_segment_currency,
+        booking_fx_rate,
         amount,
         currency_code,
         {{ dbt.concat([
@@ -73,15 +76,18 @@ entry_lines as (
             ~ " || ' at ' || " ~ to_text('fx_rate') ~ " || ' (' || " ~ to_text('fx_rate_date') ~ " || ')'"
             ~ " else '' end",
             "case change_reason"
-            ~ " when 'amount_changed' then '; deal amount changed from ' || " ~ to_text('previous_credit_amount_deal_currency')
+            ~ " when 'amount_changed' then '; credit changed from ' || " ~ to_text('previous_credit_amount_deal_currency')
+            ~ " || ' ' || deal_currency || ' (amount or split edited)'"
             ~ " when 'credit_removed' then '; credit no longer counts (deal un-won, reassigned or split removed)'"
-            ~ " when 'booked_late' then '; first counted in ' || " ~ to_text('payout_month') ~ " || ', after its close month'"
+            ~ " when 'booked_late' then '; first counted for this payee in ' || " ~ to_text('payout_month')
+            ~ " || ', after its close month (entered late or reassigned)'"
             ~ " when 'close_date_changed' then '; close date changed'"
             ~ " when 'churn' then '; customer churned in ' || " ~ to_text('churn_month') ~ " || ', inside the clawback window'"
             ~ " when 'uncollectible_invoice' then '; ' || " ~ to_text('cast(clawback_fraction * 100 as decimal(9, 2))')
             ~ " || '% of the deal written off as uncollectible (invoice ' || coalesce(invoice_id, '?') || ')'"
             ~ " when 'invoice_paid' then '; ' || " ~ to_text('cast(release_fraction * 100 as decimal(9, 2))')
             ~ " || '% released: ' || " ~ to_text('paid_amount') ~ " || ' of ' || " ~ to_text('deal_amount') ~ " || ' paid'"
+            ~ " when 'clawback_reversed' then '; an earlier clawback is reversed (write-off recovered)'"
             ~ " when 'invoice_reversed' then '; paid invoices reduced (credit note) to ' || "
             ~ to_text('cast(release_fraction * 100 as decimal(9, 2))') ~ " || '% of the deal'"
             ~ " when 'fx_rate_changed' then '; converted at the invoice-date rate'"
@@ -94,7 +100,10 @@ entry_lines as (
             ~ to_text('cast(commission_threshold * 100 as decimal(9, 2))') ~ " || '% (would pay ' || "
             ~ to_text('would_be_amount') ~ " || ')' else '' end",
             "'. Was ' || " ~ to_text('amount_before') ~ " || ', now ' || " ~ to_text('amount_after')
-            ~ " || ' ' || currency_code || '.'",
+            ~ " || ' ' || segment_currency_code || '.'",
+            "case when segment_currency_code <> currency_code then ' Booked as ' || " ~ to_text('amount')
+            ~ " || ' ' || currency_code || ' at ' || " ~ to_text('booking_fx_rate')
+            ~ " || ' (the pay currency changed).' else '' end",
         ]) }} as explanation
     from entries
 ),
@@ -185,7 +194,8 @@ other_lines as (
     'invoice_id', 'payee_credit_id', 'credit_type', 'rollup_level', 'credited_rep_employee_id', 'close_date',
     'tier_method', 'tier_number', 'rate', 'bonus_id', 'deal_currency', 'credit_amount_deal_currency', 'fx_rate',
     'fx_rate_date', 'credit_amount', 'quota_amount', 'attainment_before', 'attainment_after', 'amount_before',
-    'amount_after', 'amount', 'currency_code', 'explanation',
+    'amount_after', 'segment_currency_code', 'amount_in_segment_currency', 'booking_fx_rate', 'amount',
+    'currency_code', 'explanation',
 ] %}
 
 non_payout_lines as (
@@ -206,7 +216,8 @@ non_payout_lines as (
         cast(null as decimal(18, 8)) as fx_rate, cast(null as date) as fx_rate_date,
         cast(null as decimal(18, 2)) as credit_amount, cast(null as decimal(18, 2)) as quota_amount,
         cast(null as decimal(18, 6)) as attainment_before, cast(null as decimal(18, 6)) as attainment_after,
-        amount_before, amount_after, amount, currency_code, explanation
+        amount_before, amount_after, currency_code as segment_currency_code, amount as amount_in_segment_currency,
+        cast(1 as decimal(18, 8)) as booking_fx_rate, amount, currency_code, explanation
     from other_lines
 ),
 
@@ -239,6 +250,8 @@ select
     cast(null as decimal(18, 2)) as credit_amount, cast(null as decimal(18, 2)) as quota_amount,
     cast(null as decimal(18, 6)) as attainment_before, cast(null as decimal(18, 6)) as attainment_after,
     cast(0 as decimal(18, 2)) as amount_before, cast(0 as decimal(18, 2)) as amount_after,
+    currency_code as segment_currency_code, cast(-net_payout_amount as decimal(18, 2)) as amount_in_segment_currency,
+    cast(1 as decimal(18, 8)) as booking_fx_rate,
     cast(-net_payout_amount as decimal(18, 2)) as amount,
     currency_code,
     {{ dbt.concat([
