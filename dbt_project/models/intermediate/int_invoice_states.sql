@@ -3,22 +3,8 @@
 -- invoices of a deal; uncollectible invoices trigger clawbacks (first_uncollectible_month is when the write-off
 -- became known, which is what a plan's clawback window is measured against).
 -- Grain: one row per invoice_id x known_from_month.
-with versions as (
-    select
-        invoice_id, opportunity_id, customer_id, invoice_date, amount, currency_code, status, paid_at,
-        last_modified_at,
-        {{ month_start('last_modified_at') }} as known_month,
-        row_number() over (
-            partition by invoice_id, {{ month_start('last_modified_at') }}
-            order by last_modified_at desc, load_id desc, source_row desc
-        ) as rank_in_month
-    from {{ ref('stg_billing__invoice_versions') }}
-),
-
-month_states as (
-    select *
-    from versions
-    where rank_in_month = 1
+with month_states as (
+    {{ knowledge_month_states(ref('stg_billing__invoice_versions'), 'invoice_id') }}
 ),
 
 first_uncollectible as (
@@ -39,9 +25,7 @@ states as (
         month_states.status,
         month_states.paid_at,
         month_states.known_month as known_from_month,
-        lead(month_states.known_month) over (
-            partition by month_states.invoice_id order by month_states.known_month
-        ) as known_to_month,
+        month_states.next_known_month as known_to_month,
         first_uncollectible.first_uncollectible_month
     from month_states
     left join first_uncollectible

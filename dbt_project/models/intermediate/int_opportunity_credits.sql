@@ -9,43 +9,12 @@
 -- Conversion to pay currency happens in the engine, because the rate date is a plan policy.
 -- The credited CRM user resolves to the employee active on the close date (current HR history); no match
 -- leaves employee_id null, which the publication gate names.
-with opportunity_versions as (
-    select
-        opportunity_id, account_id, owner_user_id, opportunity_type, amount, currency_code, close_date,
-        is_closed, is_won, contract_term_months, last_modified_at,
-        {{ month_start('last_modified_at') }} as known_month,
-        row_number() over (
-            partition by opportunity_id, {{ month_start('last_modified_at') }}
-            order by last_modified_at desc, load_id desc, source_row desc
-        ) as rank_in_month
-    from {{ ref('stg_crm__opportunity_versions') }}
-),
-
-opportunity_states as (
-    select
-        opportunity_versions.*,
-        lead(known_month) over (partition by opportunity_id order by known_month) as next_known_month
-    from opportunity_versions
-    where rank_in_month = 1
-),
-
-split_versions as (
-    select
-        split_id, opportunity_id, user_id, split_type, split_percent, is_deleted, last_modified_at,
-        {{ month_start('last_modified_at') }} as known_month,
-        row_number() over (
-            partition by split_id, {{ month_start('last_modified_at') }}
-            order by last_modified_at desc, load_id desc, source_row desc
-        ) as rank_in_month
-    from {{ ref('stg_crm__opportunity_split_versions') }}
+with opportunity_states as (
+    {{ knowledge_month_states(ref('stg_crm__opportunity_versions'), 'opportunity_id') }}
 ),
 
 split_states as (
-    select
-        split_versions.*,
-        lead(known_month) over (partition by split_id order by known_month) as next_known_month
-    from split_versions
-    where rank_in_month = 1
+    {{ knowledge_month_states(ref('stg_crm__opportunity_split_versions'), 'split_id') }}
 ),
 
 change_months as (

@@ -49,24 +49,7 @@ attributes_as_of as (
 ),
 
 candidate_assignments as (
-    select
-        attributes_as_of.employee_id,
-        attributes_as_of.month_start,
-        assignments.assignment_id,
-        assignments.plan_id,
-        -- an assignment naming the employee wins over one matching their role
-        row_number() over (
-            partition by attributes_as_of.employee_id, attributes_as_of.month_start
-            order by case when assignments.match_employee_id is not null then 0 else 1 end, assignments.assignment_id
-        ) as assignment_rank
-    from attributes_as_of
-    inner join {{ ref('stg_plans__assignments') }} as assignments
-        on (
-            assignments.match_employee_id = attributes_as_of.employee_id
-            or assignments.match_job_role = attributes_as_of.job_role
-        )
-        and attributes_as_of.as_of_date between assignments.effective_from
-            and coalesce(assignments.effective_to, {{ end_of_time() }})
+    {{ ranked_plan_assignments('attributes_as_of', 'as_of_date', ['employee_id', 'month_start']) }}
 ),
 
 plan_versions as (

@@ -36,23 +36,7 @@ employee_days as (
 ),
 
 candidate_assignments as (
-    select
-        employee_days.employee_id,
-        employee_days.date_day,
-        assignments.plan_id,
-        -- an assignment naming the employee wins over one matching their role
-        row_number() over (
-            partition by employee_days.employee_id, employee_days.date_day
-            order by case when assignments.match_employee_id is not null then 0 else 1 end, assignments.assignment_id
-        ) as assignment_rank
-    from employee_days
-    inner join {{ ref('stg_plans__assignments') }} as assignments
-        on (
-            assignments.match_employee_id = employee_days.employee_id
-            or assignments.match_job_role = employee_days.job_role
-        )
-        and employee_days.date_day between assignments.effective_from
-            and coalesce(assignments.effective_to, {{ end_of_time() }})
+    {{ ranked_plan_assignments('employee_days', 'date_day', ['employee_id', 'date_day']) }}
 ),
 
 plan_days as (
