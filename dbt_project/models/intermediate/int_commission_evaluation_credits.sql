@@ -112,6 +112,9 @@ with_release as (
     select
         with_fractions.*,
         case
+            -- a plan that neither pays nor counts on payment releases everything at booking
+            when with_fractions.pay_basis <> 'invoice_paid' and with_fractions.attainment_basis <> 'invoice_paid'
+                then cast(1 as {{ type_fraction() }})
             when with_fractions.deal_amount > 0 and with_fractions.clawback_fraction < 1
                 then greatest(
                     cast(0 as {{ type_fraction() }}),
