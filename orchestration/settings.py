@@ -20,6 +20,14 @@ def _path(var: str, default: Path) -> Path:
     return Path(value).resolve() if value else default
 
 
+def _dates(var: str, default: frozenset[date]) -> frozenset[date]:
+    """Comma-separated ISO dates (`2025-12-25, 2026-01-01`); blanks are ignored."""
+    value = os.environ.get(var)
+    if value is None:
+        return default
+    return frozenset(date.fromisoformat(item.strip()) for item in value.split(",") if item.strip())
+
+
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path
@@ -29,6 +37,9 @@ class Settings:
     plans_dir: Path
     first_month: date
     max_payout_change_ratio: float
+    close_business_day: int
+    close_holidays: frozenset[date]
+    alert_webhook_url: str | None
 
     @classmethod
     def for_data_dir(cls, data_dir: Path) -> Settings:
@@ -43,6 +54,12 @@ class Settings:
             # Month-over-month change in total payout (reporting currency) above which publication is
             # blocked unless the month is acknowledged. 0.5 = +/-50 %.
             max_payout_change_ratio=0.5,
+            # A month is closed (published) on this business day of the next month: time for late CRM and
+            # billing edits of the closed month to land first. Business days are Mon-Fri minus the holidays.
+            close_business_day=3,
+            close_holidays=frozenset(),
+            # Where failed runs are reported besides the log (a Slack-style incoming webhook); None = log only.
+            alert_webhook_url=None,
         )
 
     @classmethod
@@ -59,6 +76,9 @@ class Settings:
             max_payout_change_ratio=float(
                 os.environ.get("SPM_MAX_PAYOUT_CHANGE_RATIO", str(base.max_payout_change_ratio))
             ),
+            close_business_day=int(os.environ.get("SPM_CLOSE_BUSINESS_DAY", str(base.close_business_day))),
+            close_holidays=_dates("SPM_CLOSE_HOLIDAYS", base.close_holidays),
+            alert_webhook_url=os.environ.get("SPM_ALERT_WEBHOOK_URL") or base.alert_webhook_url,
         )
 
     def export_to_environment(self) -> None:

@@ -2,7 +2,8 @@
 
 Thin wrappers: the loading logic lives in `ingestion/` (no Dagster imports) so it is testable alone. Each
 asset reports its quarantine as a (non-blocking) asset check; the payout gate blocks publication while a
-payout-relevant quarantined row is unresolved.
+payout-relevant quarantined row is unresolved. Every asset that writes the warehouse requires `run_lock`, so a
+run holds the warehouse lock (orchestration/lib/run_lock.py) from its start and a second writing run fails fast.
 """
 
 from pathlib import Path
@@ -12,6 +13,7 @@ import dagster as dg
 from ingestion.contracts import CONTRACTS, SourceContract
 from ingestion.loader import ensure_raw_tables, load_entity
 from ingestion.plans import load_plans
+from orchestration.lib.run_lock import RunLockResource
 from orchestration.lib.warehouse import PlatformResource, WarehouseResource
 
 WRITER_POOL = "duckdb_writer"
@@ -36,7 +38,12 @@ def _ingestion_asset(contract: SourceContract) -> dg.AssetsDefinition:
         pool=WRITER_POOL,
         check_specs=[check],
     )
-    def _load(context: dg.AssetExecutionContext, warehouse: WarehouseResource, platform: PlatformResource):
+    def _load(
+        context: dg.AssetExecutionContext,
+        warehouse: WarehouseResource,
+        platform: PlatformResource,
+        run_lock: RunLockResource,  # unused: requiring it makes the run hold the warehouse lock
+    ):
         landing_dir = Path(platform.landing_dir)
         with warehouse.connect() as conn:
             ensure_raw_tables(conn, [contract])
@@ -93,7 +100,12 @@ PLAN_TABLES = (
     ],
     pool=WRITER_POOL,
 )
-def compensation_plans(context: dg.AssetExecutionContext, warehouse: WarehouseResource, platform: PlatformResource):
+def compensation_plans(
+    context: dg.AssetExecutionContext,
+    warehouse: WarehouseResource,
+    platform: PlatformResource,
+    run_lock: RunLockResource,  # unused: requiring it makes the run hold the warehouse lock
+):
     """Validate plans/*.yaml and assignments.yaml, then append new plan versions (immutable once loaded)."""
     plans_dir = Path(platform.plans_dir)
     with warehouse.connect() as conn:

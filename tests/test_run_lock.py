@@ -1,0 +1,194 @@
+"""The warehouse run lock: one writing run at a time, across processes, and never stale after a crash."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from orchestration.lib.run_lock import RunLockResource, WarehouseBusy, WarehouseRunLock, lock_path_for
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+HOLD_SNIPPET = textwrap.dedent(
+    """
+    import sys, time
+    from orchestration.lib.run_lock import WarehouseRunLock
+    lock = WarehouseRunLock(sys.argv[1], run_id="run-held-elsewhere", job_name="publish_month_job",
+                            partition_range=("2025-01-01", "2025-03-01"))
+    lock.acquire()
+    print("held", flush=True)
+    time.sleep(120)
+    """
+)
+
+TRY_SNIPPET = textwrap.dedent(
+    """
+    import sys
+    from orchestration.lib.run_lock import WarehouseBusy, WarehouseRunLock
+    try:
+        with WarehouseRunLock(sys.argv[1], run_id="second-run"):
+            print("acquired")
+    except WarehouseBusy as exc:
+        print(f"busy: {exc}")
+    """
+)
+
+
+def _python(snippet: str, *args: str) -> list[str]:
+    return [sys.executable, "-c", snippet, *args]
+
+
+@pytest.fixture
+def holder_process(tmp_path: Path):
+    """A separate process holding the lock of `tmp_path/warehouse.duckdb` until killed."""
+    warehouse = tmp_path / "warehouse.duckdb"
+    proc = subprocess.Popen(_python(HOLD_SNIPPET, str(warehouse)), cwd=REPO_ROOT, stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "held"
+        yield warehouse, proc
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait(timeout=10)
+        proc.stdout.close()
+
+
+def test_second_process_is_refused_naming_the_holder(holder_process):
+    warehouse, proc = holder_process
+
+    # this process is a second process too: refused at once (non-blocking), with the holder's details
+    with pytest.raises(WarehouseBusy) as refused:
+        WarehouseRunLock(warehouse, run_id="this-run").acquire()
+    message = str(refused.value)
+    assert "run-held-elsewhere" in message
+    assert "publish_month_job" in message
+    assert "2025-01-01 to 2025-03-01" in message
+    assert f"pid {proc.pid}" in message
+    assert "cannot overlap" in message
+    assert refused.value.holder.run_id == "run-held-elsewhere"
+
+    other = subprocess.run(
+        _python(TRY_SNIPPET, str(warehouse)), cwd=REPO_ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert other.stdout.startswith("busy:"), other.stdout + other.stderr
+    assert "run-held-elsewhere" in other.stdout
+
+    content = json.loads(lock_path_for(warehouse).read_text())
+    assert content["run_id"] == "run-held-elsewhere"
+    assert content["pid"] == proc.pid
+    assert {"job_name", "partition_range", "hostname", "acquired_at"} <= content.keys()
+
+
+def test_lock_is_free_after_the_holder_is_killed(holder_process):
+    warehouse, proc = holder_process
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=10)
+    assert lock_path_for(warehouse).exists(), "the dead holder's file is left behind, content and all"
+
+    with WarehouseRunLock(warehouse, run_id="after-the-crash") as lock:
+        assert lock.held
+        assert json.loads(lock_path_for(warehouse).read_text())["run_id"] == "after-the-crash"
+
+
+def test_acquire_release_reacquire_in_one_process(tmp_path: Path):
+    warehouse = tmp_path / "warehouse.duckdb"
+    first = WarehouseRunLock(warehouse, run_id="run-1")
+    first.acquire()
+    with pytest.raises(WarehouseBusy, match="run-1"):
+        WarehouseRunLock(warehouse, run_id="run-2").acquire()
+    first.release()
+    first.release()  # idempotent
+
+    with WarehouseRunLock(warehouse, run_id="run-2"):
+        pass
+    first.acquire()
+    first.release()
+
+    # and free for another process once released
+    other = subprocess.run(
+        _python(TRY_SNIPPET, str(warehouse)), cwd=REPO_ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert other.stdout.strip() == "acquired", other.stdout + other.stderr
+
+
+def test_same_run_is_reentrant_within_a_process(tmp_path: Path):
+    """A resource initialised twice for one run must not fail against itself; the last release frees it."""
+    warehouse = tmp_path / "warehouse.duckdb"
+    outer, inner = WarehouseRunLock(warehouse, run_id="run-1"), WarehouseRunLock(warehouse, run_id="run-1")
+    outer.acquire()
+    inner.acquire()
+    outer.release()
+    with pytest.raises(WarehouseBusy):
+        WarehouseRunLock(warehouse, run_id="run-2").acquire()
+    inner.release()
+    with WarehouseRunLock(warehouse, run_id="run-2"):
+        pass
+
+
+def test_resource_holds_the_lock_for_the_run_and_releases_it(tmp_path: Path):
+    warehouse = tmp_path / "warehouse.duckdb"
+    seen: dict[str, object] = {}
+
+    @dg.op
+    def writes(run_lock: RunLockResource) -> None:
+        seen["holder"] = json.loads(lock_path_for(warehouse).read_text())
+        with pytest.raises(WarehouseBusy):
+            WarehouseRunLock(warehouse, run_id="another-run").acquire()
+
+    @dg.job(
+        tags={"dagster/asset_partition_range_start": "2025-01-01", "dagster/asset_partition_range_end": "2025-02-01"}
+    )
+    def writer_job() -> None:
+        writes()
+
+    result = writer_job.execute_in_process(resources={"run_lock": RunLockResource(path=str(warehouse))})
+    assert result.success
+    assert seen["holder"]["run_id"] == result.run_id
+    assert seen["holder"]["job_name"] == "writer_job"
+    assert seen["holder"]["partition_range"] == ["2025-01-01", "2025-02-01"]
+    with WarehouseRunLock(warehouse, run_id="next-run"):
+        pass  # released at teardown
+
+
+def test_ingestion_assets_require_the_lock():
+    from orchestration.defs.ingestion import compensation_plans, ingestion_assets
+
+    for assets_def in [*ingestion_assets, compensation_plans]:
+        assert "run_lock" in assets_def.required_resource_keys, assets_def.node_def.name
+
+
+def test_dbt_assets_require_the_lock(dbt_manifest):
+    """Needs the parsed manifest (shared with test_definitions in a full run)."""
+    from orchestration.defs.warehouse import spm_dbt_models, spm_dbt_monthly_models
+
+    for assets_def in [spm_dbt_models, spm_dbt_monthly_models]:
+        assert "run_lock" in assets_def.required_resource_keys, assets_def.node_def.name
+
+
+def test_run_started_while_the_lock_is_held_fails_naming_the_holder(tmp_path: Path):
+    warehouse = tmp_path / "warehouse.duckdb"
+
+    @dg.op
+    def writes(run_lock: RunLockResource) -> None:
+        raise AssertionError("must not run while another run holds the warehouse")
+
+    @dg.job
+    def writer_job() -> None:
+        writes()
+
+    with WarehouseRunLock(warehouse, run_id="the-running-close"):
+        result = writer_job.execute_in_process(
+            resources={"run_lock": RunLockResource(path=str(warehouse))}, raise_on_error=False
+        )
+    assert not result.success
+    cause = result.get_run_failure_event().event_specific_data.error.cause
+    assert cause.cls_name == "WarehouseBusy"
+    assert "the-running-close" in cause.message and "cannot overlap" in cause.message
