@@ -1,9 +1,15 @@
 """`spm`: the command-line entry point for running the platform on the embedded default.
 
     spm demo                  generate the demo company (if the landing folder is empty), build and publish
-                              every closed month in one run, print a summary
-    spm publish 2025-01 2025-03   build and publish a range of months (one run)
-    spm preview 2026-11       build the month's payout preview without publishing
+                              every month of it in one run, print a summary
+    spm preview 2026-11       build the month's payout preview without publishing (the nightly run)
+    spm close [2026-10]       close a month: build and publish it if every blocking check passes
+                              (default: last month; the month-close schedule does the same)
+    spm publish 2025-01 2025-03   build and publish a range of months in one run (a backfill); closed
+                              months in the range are left alone
+    spm reopen 2025-02 --reason "..."   reopen a closed month (recorded: who, when, why); publishing it
+                              again creates a new version and keeps the old one queryable
+    spm diff 2026-10 [RUN_A RUN_B]  which payees' payouts changed between two runs of a month, and why
     spm summary               print what is published
 
 Runs are recorded in the Dagster instance under DAGSTER_HOME (the repository by default), so they show up in
@@ -14,11 +20,12 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import getpass
 import os
 import subprocess
 import sys
 import time
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 from orchestration.settings import DBT_PROJECT_DIR, REPO_ROOT, Settings
@@ -41,16 +48,15 @@ def _prepare_environment() -> None:
         subprocess.run([str(Path(sys.executable).parent / "dbt"), "parse", "--quiet"], cwd=DBT_PROJECT_DIR, check=True)
 
 
-def _run(job: str, first: date, last: date, *, acknowledge: list[str], republish: bool, log_dir: Path) -> bool:
-    """Run the job in-process; dbt's progress output goes to a log file, failures to the terminal."""
+def _run(job: str, first: date, last: date, *, acknowledge: list[str], log_dir: Path) -> bool:
+    """Run the job in-process; dbt's progress output goes to a log file, failures to the terminal and to the
+    alert hook (the run-failure sensor only sees runs launched through the Dagster daemon)."""
     import dagster as dg
 
     from orchestration.definitions import defs
     from orchestration.runs import publication_run_config, run_job_for_months
 
-    run_config = (
-        publication_run_config(republish=republish, acknowledge=acknowledge) if job == "publish_month_job" else {}
-    )
+    run_config = publication_run_config(acknowledge=acknowledge) if job == "publish_month_job" else {}
     log_dir.mkdir(parents=True, exist_ok=True)
     log_path = log_dir / f"{job}-{time.strftime('%Y%m%dT%H%M%S')}.log"
     print(f"progress log: {log_path}")
@@ -65,13 +71,26 @@ def _run(job: str, first: date, last: date, *, acknowledge: list[str], republish
             log_level=os.environ.get("SPM_LOG_LEVEL", "WARNING"),
         )
     if not result.success:
+        from orchestration.lib.alerts import send_alert
+
+        step_errors = {}
         for event in result.all_events:
             if event.event_type_value == "STEP_FAILURE":
                 error = event.event_specific_data.error
-                print(
-                    f"\nstep {event.step_key} failed:\n{error.message if error else event.message}",
-                    file=sys.stderr,
-                )
+                message = error.message if error else event.message
+                step_errors[event.step_key] = message
+                print(f"\nstep {event.step_key} failed:\n{message}", file=sys.stderr)
+        send_alert(
+            f"SPM run failed: {job} for {first:%Y-%m} to {last:%Y-%m} (run {result.run_id})",
+            {
+                "run_id": result.run_id,
+                "job_name": job,
+                "partition_start": first.isoformat(),
+                "partition_end": last.isoformat(),
+                "step_errors": step_errors,
+            },
+            webhook_url=Settings.from_env().alert_webhook_url,
+        )
     return result.success
 
 
@@ -116,46 +135,109 @@ def print_summary(settings: Settings) -> None:
     print("  Dagster UI     : make ui   (then open http://127.0.0.1:3000)")
 
 
+def _last_month() -> date:
+    first_of_this_month = date.today().replace(day=1)
+    return (first_of_this_month - timedelta(days=1)).replace(day=1)
+
+
+def reopen(settings: Settings, month: date, *, reason: str, reopened_by: str) -> int:
+    """Record the reopening under the warehouse lock: it writes, so it must not overlap a run."""
+    import duckdb
+
+    from orchestration.lib.run_lock import WarehouseBusy, WarehouseRunLock
+    from orchestration.publication.publish import MonthCloseError, reopen_month
+
+    try:
+        with (
+            WarehouseRunLock(settings.warehouse_path, run_id=f"reopen-{month:%Y-%m}", job_name="spm reopen"),
+            duckdb.connect(str(settings.warehouse_path)) as conn,
+        ):
+            reopen_id = reopen_month(conn, month, reopened_by=reopened_by, reason=reason)
+    except (MonthCloseError, WarehouseBusy) as exc:
+        print(f"not reopened: {exc}", file=sys.stderr)
+        return 1
+    print(f"{month:%Y-%m} reopened (reopen id {reopen_id}) by {reopened_by}: {reason}")
+    print(f"publish it again with `spm publish {month:%Y-%m}`; the current version stays in published.superseded_*")
+    return 0
+
+
+def diff(settings: Settings, month: date, base_run: str | None, run: str | None) -> int:
+    import duckdb
+
+    from orchestration.publication.run_diff import diff_runs, runs_of_month
+
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as conn:
+        runs = runs_of_month(conn, month)
+        if (base_run is None) != (run is None):
+            print("give both runs, or neither (the last two runs of the month)", file=sys.stderr)
+            return 2
+        if base_run is None:
+            if len(runs) < 2:
+                print(f"{month:%Y-%m} was built by {len(runs)} run(s); a diff needs two", file=sys.stderr)
+                return 1
+            base_run, run = runs[-2].run_id, runs[-1].run_id
+        changes = diff_runs(conn, month, base_run, run)
+    print(f"{month:%Y-%m}: run {run} against run {base_run}: {len(changes)} payee(s) changed")
+    for c in changes:
+        before = "-" if c.base_net_payout_amount is None else f"{c.base_net_payout_amount:,.2f}"
+        after = "-" if c.net_payout_amount is None else f"{c.net_payout_amount:,.2f}"
+        print(
+            f"  {c.employee_id}  {before:>12} -> {after:>12} {c.currency_code}  "
+            f"({c.net_payout_change:+,.2f})  because: {c.change_reasons}"
+        )
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="spm", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     sub = parser.add_subparsers(dest="command", required=True)
-    demo = sub.add_parser("demo", help="generate demo data if needed, build and publish every closed month")
+    demo = sub.add_parser("demo", help="generate demo data if needed, build and publish every month of it")
     demo.add_argument("--payees", type=int, default=200)
     demo.add_argument("--months", type=int, default=24)
     demo.add_argument("--seed", type=int, default=42)
     demo.add_argument("--start-month", type=_month, default=date(2024, 11, 1))
-    for name, help_text in (
-        ("publish", "build and publish months (one run)"),
-        ("preview", "build without publishing"),
-    ):
-        p = sub.add_parser(name, help=help_text)
-        p.add_argument("first", type=_month)
-        p.add_argument("last", type=_month, nargs="?")
-        if name == "publish":
-            p.add_argument(
-                "--acknowledge",
-                action="append",
-                default=[],
-                metavar="YYYY-MM",
-                help="accept this month's month-over-month payout change (repeatable)",
-            )
-            p.add_argument(
-                "--republish",
-                action="store_true",
-                help="explicitly replace already-published months whose numbers changed",
-            )
+    acknowledge = argparse.ArgumentParser(add_help=False)
+    acknowledge.add_argument(
+        "--acknowledge",
+        action="append",
+        default=[],
+        metavar="YYYY-MM",
+        help="accept this month's month-over-month payout change (repeatable)",
+    )
+    publish = sub.add_parser("publish", help="build and publish months in one run", parents=[acknowledge])
+    publish.add_argument("first", type=_month)
+    publish.add_argument("last", type=_month, nargs="?")
+    close = sub.add_parser("close", help="build and publish one month (default: last month)", parents=[acknowledge])
+    close.add_argument("month", type=_month, nargs="?")
+    preview = sub.add_parser("preview", help="build without publishing")
+    preview.add_argument("first", type=_month)
+    preview.add_argument("last", type=_month, nargs="?")
+    reopen_parser = sub.add_parser("reopen", help="reopen a closed month (recorded: who, when, why)")
+    reopen_parser.add_argument("month", type=_month)
+    reopen_parser.add_argument("--reason", required=True, help="why the month is reopened (recorded)")
+    reopen_parser.add_argument("--by", default=None, help="who reopens it (default: the login name)")
+    diff_parser = sub.add_parser("diff", help="payees whose payout changed between two runs of a month, and why")
+    diff_parser.add_argument("month", type=_month)
+    diff_parser.add_argument("runs", nargs="*", metavar="RUN_ID", help="base run and run (default: the last two)")
     sub.add_parser("summary", help="print what is published")
     args = parser.parse_args(argv)
 
     settings = Settings.from_env()
     _prepare_environment()
     started = time.monotonic()
+    log_dir = settings.data_dir / "logs"
 
     if args.command == "summary":
         print_summary(settings)
         return 0
+    if args.command == "reopen":
+        return reopen(settings, args.month, reason=args.reason, reopened_by=args.by or getpass.getuser())
+    if args.command == "diff":
+        if len(args.runs) not in (0, 2):
+            parser.error("diff takes a month and either no run id or two run ids")
+        return diff(settings, args.month, *(args.runs or [None, None]))
     if args.command == "demo":
         from ingestion.demo.config import CompanyConfig
         from ingestion.demo.generator import generate_company
@@ -168,20 +250,17 @@ def main(argv: list[str] | None = None) -> int:
             print(f"using existing landing files in {settings.landing_dir}")
         first, last = config.horizon_start, config.month_starts()[-1]
         print(f"building and publishing {first:%Y-%m} .. {last:%Y-%m} in one run")
-        ok = _run("publish_month_job", first, last, acknowledge=[], republish=False, log_dir=settings.data_dir / "logs")
+        ok = _run("publish_month_job", first, last, acknowledge=[], log_dir=log_dir)
+    elif args.command == "close":
+        month = args.month or _last_month()
+        print(f"closing {month:%Y-%m}")
+        ok = _run("publish_month_job", month, month, acknowledge=args.acknowledge, log_dir=log_dir)
     else:
-        last = args.last or args.first
         job = "publish_month_job" if args.command == "publish" else "nightly_preview_job"
-        ok = _run(
-            job,
-            args.first,
-            last,
-            acknowledge=getattr(args, "acknowledge", []),
-            republish=getattr(args, "republish", False),
-            log_dir=settings.data_dir / "logs",
-        )
+        acknowledged = getattr(args, "acknowledge", [])
+        ok = _run(job, args.first, args.last or args.first, acknowledge=acknowledged, log_dir=log_dir)
     print(f"\n{'finished' if ok else 'FAILED'} in {time.monotonic() - started:.0f} s")
-    if ok and args.command in ("demo", "publish"):
+    if ok and args.command in ("demo", "publish", "close"):
         print_summary(settings)
     return 0 if ok else 1
 

@@ -10,9 +10,11 @@ from dagster_dbt import DbtCliResource
 
 from orchestration.defs.ingestion import compensation_plans, ingestion_assets
 from orchestration.defs.jobs import nightly_preview_job, nightly_preview_schedule, publish_month_job
-from orchestration.defs.publication import published_monthly_payouts
+from orchestration.defs.operations import month_close_schedule, run_failure_alert_sensor
+from orchestration.defs.publication import published_monthly_payouts, published_state_specs
 from orchestration.defs.warehouse import spm_dbt_models, spm_dbt_monthly_models
 from orchestration.lib.dbt import spm_dbt_project
+from orchestration.lib.run_lock import RunLockResource
 from orchestration.lib.warehouse import PlatformResource, WarehouseResource
 from orchestration.settings import Settings
 
@@ -31,11 +33,15 @@ def build_definitions(settings: Settings) -> dg.Definitions:
             spm_dbt_models,
             spm_dbt_monthly_models,
             published_monthly_payouts,
+            *published_state_specs,
         ],
         jobs=[nightly_preview_job, publish_month_job],
-        schedules=[nightly_preview_schedule],
+        schedules=[nightly_preview_schedule, month_close_schedule],
+        sensors=[run_failure_alert_sensor],
         resources={
             "warehouse": WarehouseResource(path=str(settings.warehouse_path)),
+            # held for the whole run by every asset that writes the warehouse (one writing run at a time)
+            "run_lock": RunLockResource(path=str(settings.warehouse_path)),
             "platform": PlatformResource(
                 landing_dir=str(settings.landing_dir),
                 plans_dir=str(settings.plans_dir),

@@ -44,11 +44,5 @@ def run_job_for_months(
     )
 
 
-def publication_run_config(*, republish: bool = False, acknowledge: list[str] | None = None) -> dict:
-    return {
-        "ops": {
-            "published__monthly_payouts": {
-                "config": {"republish": republish, "acknowledge_payout_change_months": acknowledge or []}
-            }
-        }
-    }
+def publication_run_config(*, acknowledge: list[str] | None = None) -> dict:
+    return {"ops": {"published__monthly_payouts": {"config": {"acknowledge_payout_change_months": acknowledge or []}}}}

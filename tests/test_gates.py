@@ -29,7 +29,8 @@ def warehouse() -> duckdb.DuckDBPyConnection:
     )
     conn.execute(
         "alter table marts.fct_monthly_payouts add column draw_amount decimal(18,2) default 0;"
-        "alter table marts.fct_monthly_payouts add column draw_recovery_amount decimal(18,2) default 0"
+        "alter table marts.fct_monthly_payouts add column draw_recovery_amount decimal(18,2) default 0;"
+        "alter table marts.fct_monthly_payouts add column prior_period_adjustment_amount decimal(18,2) default 0"
     )
     conn.execute(
         """create table intermediate.int_fx_rates as

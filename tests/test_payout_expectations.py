@@ -28,6 +28,7 @@ def _payouts(net: list[str], cap: list[str | None], clawback: list[str] | None =
             "cap_adjustment_amount": [Decimal("0.00")] * n,
             "draw_amount": [Decimal("0.00")] * n,
             "draw_recovery_amount": [Decimal("0.00")] * n,
+            "prior_period_adjustment_amount": [Decimal("0.00")] * n,
             "draw_balance_amount": [Decimal("0.00")] * n,
             "is_employed_with_plan": [True] * n,
             "cap_amount": [None if c is None else Decimal(c) for c in cap],

@@ -14,10 +14,11 @@ from pydantic import Field
 
 from orchestration.defs.ingestion import WRITER_POOL
 from orchestration.lib.partitions import monthly_partitions, months_in_window
+from orchestration.lib.run_lock import RunLockResource
 from orchestration.lib.warehouse import PlatformResource, WarehouseResource
 from orchestration.publication.gates import GATES, GateContext
 from orchestration.publication.publish import (
-    MonthAlreadyPublished,
+    MonthCloseError,
     PublicationBlocked,
     publish_months,
     refresh_serving_database,
@@ -27,9 +28,26 @@ PUBLISHED_PAYOUTS = dg.AssetKey(["published", "monthly_payouts"])
 GX_CHECK = "great_expectations_payout_suite"
 
 
+# What the publication step wrote, read back by dbt: the prior-period adjustments compare closed months with
+# the published ledger, and the close status comes from the audit tables. They are written as a side effect
+# of `published/monthly_payouts` (declaring them as its outputs would make a cycle through the marts), so
+# they are declared here as external assets to place them in the publication group and the lineage.
+published_state_specs = [
+    dg.AssetSpec(
+        key,
+        group_name="publication",
+        description=f"{description} Written by published/monthly_payouts; read by the prior-period adjustments.",
+        kinds={"duckdb"},
+    )
+    for key, description in (
+        (["published", "commission_ledger"], "Ledger lines of every published month (final once closed)."),
+        (["audit", "publications"], "One manifest row per publication of a month."),
+        (["audit", "month_reopenings"], "Explicit reopenings of closed months: who, when, why."),
+    )
+]
+
+
 class PublicationConfig(dg.Config):
-    republish: bool = False
-    """Replace an already-published month whose recomputed content differs (an explicit, logged act)."""
     acknowledge_payout_change_months: list[str] = Field(default_factory=list)
     """Months (YYYY-MM) whose month-over-month payout change was reviewed and accepted."""
 
@@ -58,6 +76,7 @@ def published_monthly_payouts(
     config: PublicationConfig,
     warehouse: WarehouseResource,
     platform: PlatformResource,
+    run_lock: RunLockResource,
 ):
     window = context.partition_time_window
     ctx = GateContext(
@@ -69,15 +88,27 @@ def published_monthly_payouts(
     )
     with warehouse.connect() as conn:
         try:
-            result = publish_months(conn, ctx, run_id=context.run_id, republish=config.republish)
+            result = publish_months(conn, ctx, run_id=context.run_id)
             blocked = None
         except PublicationBlocked as exc:
             result, blocked = None, exc
-        except MonthAlreadyPublished as exc:
+        except MonthCloseError as exc:
             raise dg.Failure(description=str(exc)) from None
-        if result is not None:
+        if result is not None and result.months_published:
             refresh_serving_database(conn, Path(platform.serving_path))
 
+    if blocked is None and not result.months_published:
+        # every requested month is closed: nothing was evaluated because nothing is written
+        for spec_name in [g.name for g in GATES] + [GX_CHECK]:
+            yield dg.AssetCheckResult(
+                check_name=spec_name,
+                passed=True,
+                metadata={"skipped": "every month of the run is closed; nothing was published"},
+            )
+        yield dg.MaterializeResult(
+            metadata={"months_published": [], "months_closed_left_alone": [m.isoformat() for m in result.months_closed]}
+        )
+        return
     check_results = blocked.results if blocked else list(result.check_results)
     gx_results = [r for r in check_results if r.check_name.startswith("gx:")]
     for r in check_results:
@@ -109,7 +140,7 @@ def published_monthly_payouts(
     yield dg.MaterializeResult(
         metadata={
             "months_published": [m.isoformat() for m in result.months_published],
-            "months_unchanged": [m.isoformat() for m in result.months_unchanged],
+            "months_closed_left_alone": [m.isoformat() for m in result.months_closed],
             "payout_rows": result.payout_rows,
             "checks_passed": len(result.check_results),
         }

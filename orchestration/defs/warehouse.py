@@ -2,9 +2,11 @@
 
 Two selections over one manifest:
   * `spm_dbt_models`: staging, intermediate and the unpartitioned marts, rebuilt in full;
-  * `spm_dbt_monthly_models`: models tagged `monthly_partitioned` (commission lines, payouts), incremental per
-    month; the run's partition window is passed to dbt as vars, and a backfill of many months is one run.
-Both write the DuckDB file, so both are in the single-slot writer pool.
+  * `spm_dbt_monthly_models`: models tagged `monthly_partitioned` (ledger, payouts, run history), incremental
+    per month; the run's partition window, run id and code version are passed to dbt as vars, and a backfill
+    of many months is one run.
+Both write the DuckDB file, so both are in the single-slot writer pool and require `run_lock` (the run holds the
+warehouse lock while dbt writes).
 """
 
 import json
@@ -15,6 +17,8 @@ from dagster_dbt import DbtCliResource, dbt_assets
 from orchestration.defs.ingestion import WRITER_POOL
 from orchestration.lib.dbt import spm_dbt_project, translator
 from orchestration.lib.partitions import dbt_vars_for_window, monthly_partitions
+from orchestration.lib.run_lock import RunLockResource
+from orchestration.publication.publish import code_version
 
 MONTHLY_TAG = "tag:monthly_partitioned"
 BUILD = ["build", "--exclude-resource-type", "unit_test"]
@@ -30,7 +34,11 @@ CI runs them (`dbt test --select test_type:unit`) and a nightly run does not pay
     project=spm_dbt_project,
     pool=WRITER_POOL,
 )
-def spm_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+def spm_dbt_models(
+    context: dg.AssetExecutionContext,
+    dbt: DbtCliResource,
+    run_lock: RunLockResource,  # unused: requiring it makes the run hold the warehouse lock
+):
     yield from dbt.cli(BUILD, context=context).stream()
 
 
@@ -44,8 +52,17 @@ def spm_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     backfill_policy=dg.BackfillPolicy.single_run(),
     pool=WRITER_POOL,
 )
-def spm_dbt_monthly_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+def spm_dbt_monthly_models(
+    context: dg.AssetExecutionContext,
+    dbt: DbtCliResource,
+    run_lock: RunLockResource,  # unused: requiring it makes the run hold the warehouse lock
+):
     window = context.partition_time_window
-    dbt_vars = dbt_vars_for_window(window.start, window.end)
+    # the run history (fct_payout_runs) records which run and which code computed each month
+    dbt_vars = {
+        **dbt_vars_for_window(window.start, window.end),
+        "spm_run_id": context.run_id,
+        "spm_code_version": code_version(),
+    }
     context.log.info(f"building monthly models for {dbt_vars}")
     yield from dbt.cli([*BUILD, "--vars", json.dumps(dbt_vars)], context=context).stream()

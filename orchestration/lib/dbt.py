@@ -17,11 +17,13 @@ spm_dbt_project.prepare_if_dev()
 
 
 class SpmDbtTranslator(DagsterDbtTranslator):
-    """Asset keys mirror warehouse locations: sources are `raw/<table>`, models `<layer>/<model>`."""
+    """Asset keys mirror warehouse locations: sources are `<schema>/<table>` (`raw/...` for what ingestion
+    loads; `published/...` and `audit/...` for what the publication step wrote, which the prior-period
+    adjustments read back), models `<layer>/<model>`."""
 
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
         if dbt_resource_props["resource_type"] == "source":
-            return dg.AssetKey(["raw", dbt_resource_props["name"]])
+            return dg.AssetKey([dbt_resource_props["schema"], dbt_resource_props["name"]])
         return dg.AssetKey([dbt_resource_props["config"]["schema"], dbt_resource_props["name"]])
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:

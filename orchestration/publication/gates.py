@@ -134,6 +134,9 @@ def _payout_change_sql(ctx: GateContext) -> str:
     """
 
 
+_OWN_COMMISSION = "net_payout_amount - draw_amount - draw_recovery_amount - prior_period_adjustment_amount"
+
+
 GATES: tuple[Gate, ...] = (
     Gate(
         "payout_preview_exists",
@@ -276,15 +279,15 @@ GATES: tuple[Gate, ...] = (
     ),
     Gate(
         "payouts_within_plan_caps",
-        "no month's commission (net payout before draws) exceeds the plan's payout cap",
+        "no month's own commission (net payout before draws and prior-period adjustments, which belong to "
+        "months capped when they were computed) exceeds the plan's payout cap",
         lambda ctx: (
             f"""
             select employee_id || ':' || cast(payout_month as varchar) || ' commission '
-                   || cast(net_payout_amount - draw_amount - draw_recovery_amount as varchar)
-                   || ' > cap ' || cast(cap_amount as varchar)
+                   || cast({_OWN_COMMISSION} as varchar) || ' > cap ' || cast(cap_amount as varchar)
             from marts.fct_monthly_payouts
             where {_in_months("payout_month", ctx)} and cap_amount is not null
-              and net_payout_amount - draw_amount - draw_recovery_amount > cap_amount
+              and {_OWN_COMMISSION} > cap_amount
         """
         ),
     ),

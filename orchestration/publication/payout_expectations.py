@@ -29,6 +29,7 @@ AMOUNT_COLUMNS = (
     "cap_adjustment_amount",
     "draw_amount",
     "draw_recovery_amount",
+    "prior_period_adjustment_amount",
 )
 
 
@@ -54,7 +55,10 @@ def _build_suite(gx):
         e.ExpectColumnValuesToBeBetween(
             column="net_payout_amount",
             min_value=0,
-            row_condition="clawback_amount == 0 and adjustment_amount >= 0 and gross_commission_amount >= 0",
+            row_condition=(
+                "clawback_amount == 0 and adjustment_amount >= 0 and gross_commission_amount >= 0"
+                " and prior_period_adjustment_amount >= 0"
+            ),
             condition_parser="pandas",
         )
     )
@@ -62,7 +66,8 @@ def _build_suite(gx):
         suite.add_expectation(e.ExpectColumnValuesToBeBetween(column=column, max_value=0))
     for column in ("bonus_amount", "draw_amount", "draw_balance_amount"):
         suite.add_expectation(e.ExpectColumnValuesToBeBetween(column=column, min_value=0))
-    # the cap limits commission; a draw topping a low month up is paid on top of it
+    # the cap limits the month's own commission; a draw topping a low month up is paid on top of it, and a
+    # prior-period adjustment belongs to a month that was capped when it was computed
     suite.add_expectation(
         e.ExpectColumnPairValuesAToBeGreaterThanB(
             column_A="cap_amount",
@@ -88,7 +93,10 @@ def validate_payouts(payouts: pd.DataFrame) -> list[CheckResult]:
         if frame[column].dtype == object and frame[column].map(lambda v: isinstance(v, Decimal)).any():
             frame[column] = frame[column].astype(float)
     frame["commission_after_cap_amount"] = (
-        frame["net_payout_amount"] - frame["draw_amount"] - frame["draw_recovery_amount"]
+        frame["net_payout_amount"]
+        - frame["draw_amount"]
+        - frame["draw_recovery_amount"]
+        - frame["prior_period_adjustment_amount"]
     )
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = {"globally": False}

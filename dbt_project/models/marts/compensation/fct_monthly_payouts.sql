@@ -8,14 +8,52 @@
 }}
 -- The monthly payout preview: one row per payee-month (int_payout_months), zero-payout months included.
 -- Every amount is the sum of the payee-month's ledger lines of that kind, so
---   net_payout_amount = gross commission (earning + true_up + rate_cap) + bonuses + prior-period adjustments
---                       + clawbacks + payout cap + draw + draw recovery
+--   net_payout_amount = gross commission (earning + true_up + rate_cap) + bonuses + adjustments + clawbacks
+--                       + payout cap + draw + draw recovery + prior-period adjustments (closed months
+--                       computed differently now)
 -- to the cent. The publication step copies a month of this table into published.monthly_payouts only when
 -- every blocking check passed. Partitioned by payout_month.
-with payout_months as (
-    select *
+with engine_payout_months as (
+    select
+        payout_id, employee_id, payout_month, is_employed_with_plan, job_role, manager_employee_id, region,
+        plan_id, plan_version, pay_currency, target_incentive_annual, active_days, days_in_month
     from {{ ref('int_payout_months') }}
     where {{ partition_window_filter('payout_month') }}
+),
+
+adjustment_only_months as (
+    -- a prior-period adjustment can land in a month with no other row for the payee (after termination)
+    select
+        adjustments.employee_id,
+        adjustments.payout_month,
+        max(adjustments.currency_code) as pay_currency
+    from {{ ref('int_prior_period_adjustments') }} as adjustments
+    left join engine_payout_months
+        on adjustments.employee_id = engine_payout_months.employee_id
+        and adjustments.payout_month = engine_payout_months.payout_month
+    where engine_payout_months.employee_id is null
+        and {{ partition_window_filter('adjustments.payout_month') }}
+    group by adjustments.employee_id, adjustments.payout_month
+),
+
+payout_months as (
+    select * from engine_payout_months
+    union all
+    select
+        {{ dbt.concat(["employee_id", "':'", to_text('payout_month')]) }} as payout_id,
+        employee_id,
+        payout_month,
+        false as is_employed_with_plan,
+        cast(null as {{ dbt.type_string() }}) as job_role,
+        cast(null as {{ dbt.type_string() }}) as manager_employee_id,
+        cast(null as {{ dbt.type_string() }}) as region,
+        cast(null as {{ dbt.type_string() }}) as plan_id,
+        cast(null as integer) as plan_version,
+        pay_currency,
+        cast(null as decimal(18, 2)) as target_incentive_annual,
+        cast(null as integer) as active_days,
+        cast(null as integer) as days_in_month
+    from adjustment_only_months
 ),
 
 segment_status as (
@@ -67,6 +105,8 @@ line_totals as (
         sum(case when entry_type = 'payout_cap' then amount else 0 end) as cap_adjustment_amount,
         sum(case when entry_type = 'draw' then amount else 0 end) as draw_amount,
         sum(case when entry_type = 'draw_recovery' then amount else 0 end) as draw_recovery_amount,
+        sum(case when entry_type = 'prior_period_adjustment' then amount else 0 end)
+            as prior_period_adjustment_amount,
         sum(case when entry_type <> 'payout' then amount else 0 end) as net_payout_amount,
         sum(case when entry_type <> 'payout' then 1 else 0 end) as ledger_line_count
     from {{ ref('fct_commission_ledger') }}
@@ -115,6 +155,7 @@ select
     cast(coalesce(line_totals.draw_amount, 0) as decimal(18, 2)) as draw_amount,
     cast(coalesce(line_totals.draw_recovery_amount, 0) as decimal(18, 2)) as draw_recovery_amount,
     cast(coalesce(draws.balance_after, 0) as decimal(18, 2)) as draw_balance_amount,
+    cast(coalesce(line_totals.prior_period_adjustment_amount, 0) as decimal(18, 2)) as prior_period_adjustment_amount,
     cast(coalesce(line_totals.net_payout_amount, 0) as decimal(18, 2)) as net_payout_amount,
     coalesce(line_totals.ledger_line_count, 0) as ledger_line_count
 from payout_months
