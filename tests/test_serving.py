@@ -50,3 +50,26 @@ def test_reader_of_old_serving_file_is_not_blocked_and_keeps_its_snapshot(tmp_pa
     assert "marts.fct_monthly_payouts" not in tables, "unpublished previews never reach BI"
     assert list(serving.parent.glob(".*.tmp")) == []
     reader.close()
+
+
+def test_serving_file_is_stale_until_refreshed_and_a_killed_refresh_leaves_nothing_behind(tmp_path: Path):
+    """A run killed between the publication commit and the serving swap leaves the serving file behind the
+    warehouse; `serving_is_current` notices (so a rerun refreshes it), and the next refresh removes the
+    half-written copy the killed run left."""
+    from orchestration.publication.publish import serving_is_current
+
+    serving = tmp_path / "serving" / "spm.duckdb"
+    warehouse = _warehouse(tmp_path / "warehouse.duckdb", "100.00")
+    warehouse.execute("create schema if not exists audit")
+    warehouse.execute("create table audit.publications as select 'p1' as publication_id")
+    assert not serving_is_current(warehouse, serving)
+    refresh_serving_database(warehouse, serving)
+    assert serving_is_current(warehouse, serving)
+
+    warehouse.execute("insert into audit.publications values ('p2')")  # committed; the swap never happened
+    leftover = serving.with_name(f".{serving.name}.20250101000000000000.tmp")
+    leftover.write_bytes(b"half a database")
+    assert not serving_is_current(warehouse, serving)
+    refresh_serving_database(warehouse, serving)
+    assert serving_is_current(warehouse, serving)
+    assert list(serving.parent.glob(".*.tmp")) == []

@@ -22,6 +22,7 @@ from orchestration.publication.publish import (
     PublicationBlocked,
     publish_months,
     refresh_serving_database,
+    serving_is_current,
 )
 
 PUBLISHED_PAYOUTS = dg.AssetKey(["published", "monthly_payouts"])
@@ -94,7 +95,9 @@ def published_monthly_payouts(
             result, blocked = None, exc
         except MonthCloseError as exc:
             raise dg.Failure(description=str(exc)) from None
-        if result is not None and result.months_published:
+        if result is not None and (
+            result.months_published or not serving_is_current(conn, Path(platform.serving_path))
+        ):
             refresh_serving_database(conn, Path(platform.serving_path))
 
     if blocked is None and not result.months_published:

@@ -471,8 +471,11 @@ def refresh_serving_database(conn: duckdb.DuckDBPyConnection, serving_path: Path
     half-written month.
     """
     serving_path.parent.mkdir(parents=True, exist_ok=True)
+    # Copies left by a refresh that was killed half-way: the caller holds the warehouse run lock, so no other
+    # refresh is writing one now, and no reader ever opens them.
+    for leftover in serving_path.parent.glob(f".{serving_path.name}.*.tmp"):
+        leftover.unlink(missing_ok=True)
     tmp = serving_path.with_name(f".{serving_path.name}.{datetime.now(UTC):%Y%m%d%H%M%S%f}.tmp")
-    tmp.unlink(missing_ok=True)
     conn.execute(f"attach '{tmp}' as serving_new")
     try:
         for schema in SERVING_SCHEMAS:
@@ -490,3 +493,18 @@ def refresh_serving_database(conn: duckdb.DuckDBPyConnection, serving_path: Path
         conn.execute("detach serving_new")
     tmp.replace(serving_path)
     return serving_path
+
+
+def serving_is_current(conn: duckdb.DuckDBPyConnection, serving_path: Path) -> bool:
+    """Whether the serving file holds every publication the warehouse has. It can lag only if a run died
+    between committing a publication and swapping the new serving file in; a rerun then finds every month
+    closed and must still refresh the serving file."""
+    if not serving_path.exists():
+        return False
+    published = {r[0] for r in conn.execute("select publication_id from audit.publications").fetchall()}
+    with duckdb.connect(str(serving_path), read_only=True) as serving:
+        try:
+            served = {r[0] for r in serving.execute("select publication_id from audit.publications").fetchall()}
+        except duckdb.CatalogException:
+            return False
+    return served == published
