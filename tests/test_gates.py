@@ -78,3 +78,25 @@ def test_a_draw_above_the_cap_is_not_a_cap_breach(warehouse):
         " where employee_id = 'E2'"
     )
     assert _only(warehouse, "payouts_within_plan_caps", GateContext(months=(JAN,))).passed
+
+
+def test_a_prior_period_adjustment_above_the_cap_is_not_a_cap_breach(warehouse):
+    """A correction of a closed month was capped in its own month's recomputation; it is paid on top."""
+    warehouse.execute(
+        "update marts.fct_monthly_payouts set net_payout_amount = 7000.00, prior_period_adjustment_amount = 2500.00"
+        " where employee_id = 'E2'"
+    )
+    assert _only(warehouse, "payouts_within_plan_caps", GateContext(months=(JAN,))).passed
+
+
+def test_ledger_lines_in_another_currency_than_the_payout_block_naming_the_line(warehouse):
+    warehouse.execute(
+        """create table marts.fct_commission_ledger as
+           select employee_id || ':earning' as ledger_line_id, employee_id, payout_month, currency_code
+           from marts.fct_monthly_payouts"""
+    )
+    assert _only(warehouse, "one_currency_per_payee_month", GateContext(months=(JAN,))).passed
+    warehouse.execute("insert into marts.fct_commission_ledger values ('E2:ppa', 'E2', date '2025-01-01', 'GBP')")
+    result = _only(warehouse, "one_currency_per_payee_month", GateContext(months=(JAN,)))
+    assert not result.passed
+    assert result.sample_keys == ("E2:2025-01-01 line E2:ppa in GBP, payout in EUR",)

@@ -278,6 +278,20 @@ GATES: tuple[Gate, ...] = (
         ),
     ),
     Gate(
+        "one_currency_per_payee_month",
+        "every ledger line of a payee-month is in the payout's currency (lines in two currencies cannot be summed)",
+        lambda ctx: (
+            f"""
+            select l.employee_id || ':' || cast(l.payout_month as varchar) || ' line ' || l.ledger_line_id
+                   || ' in ' || l.currency_code || ', payout in ' || p.currency_code
+            from marts.fct_commission_ledger as l
+            join marts.fct_monthly_payouts as p
+              on p.employee_id = l.employee_id and p.payout_month = l.payout_month
+            where {_in_months("l.payout_month", ctx)} and l.currency_code <> p.currency_code
+        """
+        ),
+    ),
+    Gate(
         "payouts_within_plan_caps",
         "no month's own commission (net payout before draws and prior-period adjustments, which belong to "
         "months capped when they were computed) exceeds the plan's payout cap",
