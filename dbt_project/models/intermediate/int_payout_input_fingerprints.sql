@@ -7,8 +7,9 @@
 --                them (credited rep, roll-up level)
 --   quota        the quota-sheet rows behind every segment involved
 --   fx           the FX rates used for credits and quotas
--- The segments involved in a month are those active in it and those booking late entries in it; their
--- evaluations up to the month are what the month's entries are differences of.
+-- The segments involved in a month are those active in it, those booking late entries in it and those of
+-- the closed months its prior-period adjustments re-price; their evaluations up to the month are what the
+-- month's lines are computed from.
 -- Grain: one row per payout_id (employee_id x payout_month).
 with payout_months as (
     select payout_id, employee_id, payout_month
@@ -34,6 +35,18 @@ involved_segments as (
     inner join {{ ref('int_commission_entries') }} as entries
         on payout_months.employee_id = entries.employee_id
         and payout_months.payout_month = entries.payout_month
+
+    union
+
+    -- a prior-period adjustment in the month re-prices a closed month: its segments' inputs count too
+    select payout_months.payout_id, payout_months.payout_month, segments.segment_id
+    from payout_months
+    inner join {{ ref('int_prior_period_adjustments') }} as adjustments
+        on payout_months.employee_id = adjustments.employee_id
+        and payout_months.payout_month = adjustments.payout_month
+    inner join segments
+        on adjustments.employee_id = segments.employee_id
+        and adjustments.adjusted_month between segments.segment_start_month and segments.segment_end_month
 ),
 
 evaluation_inputs as (
