@@ -165,11 +165,16 @@ def test_ingestion_assets_require_the_lock():
         assert "run_lock" in assets_def.required_resource_keys, assets_def.node_def.name
 
 
-def test_dbt_assets_require_the_lock(dbt_manifest):
-    """Needs the parsed manifest (shared with test_definitions in a full run)."""
-    from orchestration.defs.warehouse import spm_dbt_models, spm_dbt_monthly_models
+def test_every_asset_that_writes_the_warehouse_requires_the_lock(dbt_manifest):
+    """Every asset in the single-slot writer pool holds the run lock. Needs the parsed manifest (shared with
+    test_definitions in a full run)."""
+    from orchestration.definitions import defs
+    from orchestration.defs.ingestion import WRITER_POOL
 
-    for assets_def in [spm_dbt_models, spm_dbt_monthly_models]:
+    assets = defs.resolve_asset_graph().assets_defs
+    writers = [a for a in assets if a.is_executable and a.op.pool == WRITER_POOL]
+    assert len(writers) >= 4
+    for assets_def in writers:
         assert "run_lock" in assets_def.required_resource_keys, assets_def.node_def.name
 
 

@@ -77,7 +77,7 @@ def published_monthly_payouts(
     config: PublicationConfig,
     warehouse: WarehouseResource,
     platform: PlatformResource,
-    run_lock: RunLockResource,
+    run_lock: RunLockResource,  # unused: requiring it makes the run hold the warehouse lock
 ):
     window = context.partition_time_window
     ctx = GateContext(
