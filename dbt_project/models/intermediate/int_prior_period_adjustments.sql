@@ -81,6 +81,7 @@ recomputed as (
 published_lines as (
     select
         employee_id,
+        payout_month,
         coalesce(adjusted_month, payout_month) as adjusted_month,
         adjusted_month is not null as is_prior_period_adjustment,
         ledger_subject,
@@ -97,7 +98,9 @@ published_lines as (
 ),
 
 paid as (
-    -- what was paid for each closed month; the "was" attributes come from the month's own published lines
+    -- what was paid for each closed month: lines of closed months only (a reopened month's rows are about to be
+    -- replaced, so adjustments it carried are booked again); the "was" attributes come from the closed month's
+    -- own published lines
     select
         published_lines.employee_id,
         published_lines.adjusted_month,
@@ -114,6 +117,8 @@ paid as (
     from published_lines
     inner join closed_months
         on published_lines.adjusted_month = closed_months.payout_month
+    inner join closed_months as closed_published_months
+        on published_lines.payout_month = closed_published_months.payout_month
     group by published_lines.employee_id, published_lines.adjusted_month, published_lines.ledger_subject,
         published_lines.currency_code
 ),
