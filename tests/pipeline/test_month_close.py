@@ -137,6 +137,24 @@ def test_quota_corrected_after_close_is_paid_as_prior_period_adjustment_and_clos
     assert any_pair[employee_id].net_payout_change == close_net - nightly_net
     assert "quota" in any_pair[employee_id].change_reasons
 
+    # Reopening March (the month that carries the adjustment) and publishing it again keeps the adjustment in
+    # version 2: what a reopened month paid does not count as paid any more.
+    from orchestration.publication.publish import reopen_month
+
+    with duckdb.connect(str(platform.warehouse_path)) as conn:
+        reopen_month(conn, MAR, reopened_by="finance.ops", reason="re-run March after review")
+    assert platform.run("publish_month_job", MAR, MAR).success
+    assert (
+        platform.query(
+            """select adjusted_month, ledger_subject, change_reason, amount_before, amount_after, amount, explanation
+           from published.commission_ledger
+           where payout_month = ? and employee_id = ? and entry_type = 'prior_period_adjustment'
+           order by ledger_subject""",
+            [MAR, employee_id],
+        )
+        == adjustments
+    )
+
 
 def test_reopened_month_is_republished_as_a_new_version_and_the_old_one_stays_queryable(platform):
     """A closed month is left alone by a rerun even when its numbers would change; after an explicit, recorded
