@@ -17,12 +17,14 @@
 --   fx_rate_changed  the conversion rate changed
 --   rerated          anything else (other credits in the period, attainment-driven caps and draws)
 -- Grain: one row per ledger_line_id (employee x target month x adjusted month x subject x currency).
-{%- set published_columns = {
-    'employee_id': dbt.type_string(), 'payout_month': 'date', 'adjusted_month': 'date',
-    'ledger_subject': dbt.type_string(), 'currency_code': dbt.type_string(), 'entry_type': dbt.type_string(),
-    'amount': 'decimal(18, 2)', 'plan_id': dbt.type_string(), 'plan_version': 'integer',
-    'quota_amount': 'decimal(18, 2)', 'credit_amount_deal_currency': 'decimal(18, 2)', 'fx_rate': 'decimal(18, 8)',
-} %}
+{%- set ledger_types = ledger_column_types() %}
+{%- set published_columns = {} %}
+{%- for column in [
+    'employee_id', 'payout_month', 'adjusted_month', 'ledger_subject', 'currency_code', 'entry_type', 'amount',
+    'plan_id', 'plan_version', 'quota_amount', 'credit_amount_deal_currency', 'fx_rate',
+] %}
+    {%- do published_columns.update({column: ledger_types[column]}) %}
+{%- endfor %}
 with closed_months as (
     select payout_month
     from {{ ref('int_closed_months') }}
@@ -209,28 +211,23 @@ select
     classified.plan_version,
     classified.quota_period,
     classified.period_start,
-    cast(null as date) as segment_start,
-    cast(null as date) as segment_end,
+    {{ ledger_nulls(['segment_start', 'segment_end']) }},
     classified.opportunity_id,
     classified.split_id,
-    cast(null as {{ dbt.type_string() }}) as invoice_id,
+    {{ ledger_nulls(['invoice_id']) }},
     classified.payee_credit_id,
     classified.credit_type,
     classified.rollup_level,
     classified.credited_rep_employee_id,
     classified.close_date,
-    cast(null as {{ dbt.type_string() }}) as tier_method,
-    cast(null as integer) as tier_number,
-    cast(null as decimal(9, 6)) as rate,
-    cast(null as {{ dbt.type_string() }}) as bonus_id,
+    {{ ledger_nulls(['tier_method', 'tier_number', 'rate', 'bonus_id']) }},
     classified.deal_currency,
     classified.credit_amount_deal_currency,
     classified.fx_rate,
     classified.fx_rate_date,
     classified.credit_amount,
     classified.quota_amount,
-    cast(null as decimal(18, 6)) as attainment_before,
-    cast(null as decimal(18, 6)) as attainment_after,
+    {{ ledger_nulls(['attainment_before', 'attainment_after']) }},
     classified.paid_amount as amount_before,
     classified.recomputed_amount as amount_after,
     classified.currency_code as segment_currency_code,

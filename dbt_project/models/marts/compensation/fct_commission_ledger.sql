@@ -42,19 +42,13 @@ select {{ ledger_line_columns() }} from non_payout_lines
 union all
 select
     ledger_line_id, payout_month, employee_id, 'payout' as entry_type, 'payout' as rule_type,
-    cast(null as {{ dbt.type_string() }}) as change_reason, cast(null as {{ dbt.type_string() }}) as plan_id,
-    cast(null as integer) as plan_version, cast(null as {{ dbt.type_string() }}) as quota_period,
-    cast(null as date) as period_start, cast(null as date) as segment_start, cast(null as date) as segment_end,
-    cast(null as {{ dbt.type_string() }}) as opportunity_id, cast(null as {{ dbt.type_string() }}) as split_id,
-    cast(null as {{ dbt.type_string() }}) as invoice_id, cast(null as {{ dbt.type_string() }}) as payee_credit_id,
-    cast(null as {{ dbt.type_string() }}) as credit_type, cast(null as integer) as rollup_level,
-    cast(null as {{ dbt.type_string() }}) as credited_rep_employee_id, cast(null as date) as close_date,
-    cast(null as {{ dbt.type_string() }}) as tier_method, cast(null as integer) as tier_number,
-    cast(null as decimal(9, 6)) as rate, cast(null as {{ dbt.type_string() }}) as bonus_id,
-    cast(null as {{ dbt.type_string() }}) as deal_currency, cast(null as decimal(18, 2)) as credit_amount_deal_currency,
-    cast(null as decimal(18, 8)) as fx_rate, cast(null as date) as fx_rate_date,
-    cast(null as decimal(18, 2)) as credit_amount, cast(null as decimal(18, 2)) as quota_amount,
-    cast(null as decimal(18, 6)) as attainment_before, cast(null as decimal(18, 6)) as attainment_after,
+    {{ ledger_nulls([
+        'change_reason', 'plan_id', 'plan_version', 'quota_period', 'period_start', 'segment_start', 'segment_end',
+        'opportunity_id', 'split_id', 'invoice_id', 'payee_credit_id', 'credit_type', 'rollup_level',
+        'credited_rep_employee_id', 'close_date', 'tier_method', 'tier_number', 'rate', 'bonus_id', 'deal_currency',
+        'credit_amount_deal_currency', 'fx_rate', 'fx_rate_date', 'credit_amount', 'quota_amount',
+        'attainment_before', 'attainment_after',
+    ]) }},
     cast(0 as decimal(18, 2)) as amount_before, cast(0 as decimal(18, 2)) as amount_after,
     currency_code as segment_currency_code, cast(-net_payout_amount as decimal(18, 2)) as amount_in_segment_currency,
     cast(1 as decimal(18, 8)) as booking_fx_rate,
@@ -65,5 +59,5 @@ select
         "' paid for '", to_text('payout_month'), "' (the sum of this month''s other lines).'",
     ]) }} as explanation,
     'payout' as ledger_subject,
-    cast(null as date) as adjusted_month
+    {{ ledger_nulls(['adjusted_month']) }}
 from payout_lines
