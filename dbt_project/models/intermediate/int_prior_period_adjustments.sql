@@ -6,8 +6,8 @@
 --              - what was paid for it (its published lines + prior-period adjustments already published for it)
 -- per payee x closed month x ledger subject (the payee credit, or the period-level line: rate cap, payout cap,
 -- draw, draw recovery) x currency. Each line says which month it adjusts, the source key and what changed:
---   adjustment_reversed  the month was reopened and republished with the amount an earlier adjustment
---                    already paid, so that adjustment is reversed
+--   adjustment_reversed  the month computes again to what its own published lines paid (the correction was
+--                    undone, or the month was reopened and republished), so earlier adjustments are reversed
 --   deal_unwon       paid before, no longer computed, and the opportunity is no longer won
 --   credit_moved     paid before, no longer computed for this payee (owner, split or hierarchy changed)
 --   credit_added     computed now, never paid (back-dated deal, owner or split change)
@@ -74,8 +74,7 @@ recomputed as (
         max(fx_rate) as fx_rate,
         max(fx_rate_date) as fx_rate_date,
         max(credit_amount) as credit_amount,
-        max(quota_amount) as quota_amount,
-        min(entry_type) as entry_type
+        max(quota_amount) as quota_amount
     from recomputed_lines
     group by employee_id, payout_month, ledger_subject, currency_code
 ),
@@ -156,8 +155,7 @@ compared as (
         recomputed.fx_rate,
         recomputed.fx_rate_date,
         recomputed.credit_amount,
-        recomputed.quota_amount,
-        coalesce(recomputed.entry_type, 'credit') as recomputed_entry_type
+        recomputed.quota_amount
     from recomputed
     full outer join paid
         on recomputed.employee_id = paid.employee_id
@@ -242,8 +240,9 @@ select
         "' was paid '", to_text('classified.paid_amount'), "' '", "classified.currency_code",
         "' and computes to '", to_text('classified.recomputed_amount'), "' now, because '",
         "case classified.change_reason"
-        ~ " when 'adjustment_reversed' then 'the month was republished with this amount, so the earlier"
-        ~ " prior-period adjustment of ' || " ~ to_text('classified.paid_adjustments_amount') ~ " || ' is reversed'"
+        ~ " when 'adjustment_reversed' then 'it computes again to what its own published lines paid (the"
+        ~ " correction was undone, or the month was republished), so the earlier prior-period adjustment of ' || "
+        ~ to_text('classified.paid_adjustments_amount') ~ " || ' is reversed'"
         ~ " when 'deal_unwon' then 'the opportunity is no longer won'"
         ~ " when 'credit_moved' then 'the credit no longer goes to this payee (owner, split or hierarchy changed)'"
         ~ " when 'credit_added' then 'the credit now goes to this payee (back-dated deal, owner or split change)'"
