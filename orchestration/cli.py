@@ -166,7 +166,13 @@ def diff(settings: Settings, month: date, base_run: str | None, run: str | None)
 
     from orchestration.publication.run_diff import diff_runs, runs_of_month
 
-    with duckdb.connect(str(settings.warehouse_path), read_only=True) as conn:
+    try:
+        conn = duckdb.connect(str(settings.warehouse_path), read_only=True)
+    except duckdb.IOException as exc:
+        # the run history holds unpublished numbers, so it is only in the warehouse, which a run may be writing
+        print(f"cannot read the warehouse now (a run is writing it?): {exc}", file=sys.stderr)
+        return 1
+    with conn:
         runs = runs_of_month(conn, month)
         if (base_run is None) != (run is None):
             print("give both runs, or neither (the last two runs of the month)", file=sys.stderr)
