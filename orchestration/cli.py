@@ -182,7 +182,11 @@ def diff(settings: Settings, month: date, base_run: str | None, run: str | None)
                 print(f"{month:%Y-%m} was built by {len(runs)} run(s); a diff needs two", file=sys.stderr)
                 return 1
             base_run, run = runs[-2].run_id, runs[-1].run_id
-        changes = diff_runs(conn, month, base_run, run)
+        try:
+            changes = diff_runs(conn, month, base_run, run)
+        except ValueError as exc:
+            print(exc, file=sys.stderr)
+            return 1
     print(f"{month:%Y-%m}: run {run} against run {base_run}: {len(changes)} payee(s) changed")
     for c in changes:
         before = "-" if c.base_net_payout_amount is None else f"{c.base_net_payout_amount:,.2f}"
