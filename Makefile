@@ -11,7 +11,7 @@ export DAGSTER_HOME := $(CURDIR)
 export SPM_DAGSTER_STORAGE_DIR := $(CURDIR)/.dagster_home
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: setup demo test test-fast lint ui clean
+.PHONY: setup services demo test test-fast lint ui clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -24,10 +24,18 @@ setup: $(BIN)/python
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
 	cd dbt_project && ../$(BIN)/dbt parse --quiet
 
+# The PostgreSQL server binaries for the engine-equivalence tests (tests/scenarios/test_postgres_equivalence.py
+# starts and stops its own throw-away server). Installed from the Debian package when missing.
+services:
+	@if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null; then :; \
+	elif command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
+	else echo "PostgreSQL server binaries missing: install the 'postgresql' package" >&2; fi
+
 demo: setup
 	$(BIN)/spm demo
 
-test: setup
+test: setup services
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 

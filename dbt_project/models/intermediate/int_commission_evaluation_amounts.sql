@@ -142,7 +142,7 @@ tier_rows as (
             when is_below_threshold then cast(0 as decimal(18, 2))
             else cast(round(credit_in_tier * rate, 2) as decimal(18, 2))
         end as earned_amount,
-        cast(round(round(credit_in_tier * rate, 2) * payable_factor, 2) as decimal(18, 2)) as would_be_amount,
+        cast({{ round_amount('round(credit_in_tier * rate, 2) * payable_factor') }} as decimal(18, 2)) as would_be_amount,
         payable_factor
     from slices
 ),
@@ -163,13 +163,12 @@ bonus_rows as (
             when bonuses.rate_on_credit is not null
                 then cast(round(credits.counted_credit_amount * bonuses.rate_on_credit, 2) as decimal(18, 2))
             else cast(
-                round(
-                    bonuses.share_of_monthly_target_incentive * segments.target_incentive_annual / 12
-                    * credits.split_percent / 100 * (1 - credits.clawback_fraction)
-                    -- a flat bonus follows payment when the plan counts attainment on payment
-                    * case when credits.attainment_basis = 'invoice_paid' then credits.release_fraction else 1 end,
-                    2
-                ) as decimal(18, 2)
+                -- a flat bonus follows payment when the plan counts attainment on payment
+                {{ round_amount(
+                    "bonuses.share_of_monthly_target_incentive * segments.target_incentive_annual / 12"
+                    ~ " * credits.split_percent / 100 * (1 - credits.clawback_fraction)"
+                    ~ " * case when credits.attainment_basis = 'invoice_paid' then credits.release_fraction else 1 end"
+                ) }} as decimal(18, 2)
             )
         end as earned_amount,
         cast(null as decimal(18, 2)) as would_be_amount,
@@ -187,12 +186,12 @@ bonus_rows as (
 rule_rows as (
     select
         tier_rows.*,
-        cast(round(earned_amount * payable_factor, 2) as decimal(18, 2)) as amount
+        cast({{ round_amount('earned_amount * payable_factor') }} as decimal(18, 2)) as amount
     from tier_rows
     union all
     select
         bonus_rows.*,
-        cast(round(earned_amount * payable_factor, 2) as decimal(18, 2)) as amount
+        cast({{ round_amount('earned_amount * payable_factor') }} as decimal(18, 2)) as amount
     from bonus_rows
 ),
 
@@ -229,7 +228,7 @@ rate_cap_rows as (
     inner join segments
         on payable.segment_id = segments.segment_id
     inner join (
-        select segment_id, evaluation_month, sum(round(earned_amount * payable_factor, 2)) as tier_amount
+        select segment_id, evaluation_month, sum({{ round_amount('earned_amount * payable_factor') }}) as tier_amount
         from tier_rows
         group by segment_id, evaluation_month
     ) as tier_paid

@@ -150,11 +150,10 @@ amounts as (
         with_fx.*,
         cast(round(credit_amount_deal_currency * fx_rate, 2) as decimal(18, 2)) as credit_amount,
         cast(
-            round(
-                round(credit_amount_deal_currency * fx_rate, 2) * (1 - clawback_fraction)
-                * case when attainment_basis = 'invoice_paid' then release_fraction else 1 end,
-                2
-            ) as decimal(18, 2)
+            {{ round_amount(
+                "round(credit_amount_deal_currency * fx_rate, 2) * (1 - clawback_fraction)"
+                ~ " * case when attainment_basis = 'invoice_paid' then release_fraction else 1 end"
+            ) }} as decimal(18, 2)
         ) as counted_credit_amount,
         case when pay_basis = 'invoice_paid' and attainment_basis = 'booking' then release_fraction
             else cast(1 as {{ type_fraction() }})
@@ -205,7 +204,7 @@ select
     release_fraction,
     payable_factor,
     counted_credit_amount,
-    cast(round(counted_credit_amount * payable_factor, 2) as decimal(18, 2)) as payable_credit_amount,
+    cast({{ round_amount('counted_credit_amount * payable_factor') }} as decimal(18, 2)) as payable_credit_amount,
     row_number() over (
         partition by segment_id, evaluation_month order by close_date, payee_credit_id
     ) as credit_sequence,

@@ -1,7 +1,7 @@
 -- Credit versions: one row per credit a closed-won opportunity gives, per state of the deal as known at a
 -- month end. The owner gets 100 % when the deal has no revenue splits; each revenue split and each overlay
 -- split (extra credit on top of the 100 %) gives its own credit.
---   credit_amount_deal_currency = round(amount * split_percent / 100, 2)
+--   credit_amount_deal_currency = round(amount * split_percent / 100, 2), half up on the exact value
 -- Knowledge time: a deal's state at the end of month K is its last version with last_modified in or before K
 -- (the same for each split). A credit version is valid for knowledge months [known_from_month,
 -- known_to_month); known_to_month is null for the current state. A deal un-won, reassigned or amended in month
@@ -147,5 +147,7 @@ select
     deal_amount,
     deal_currency,
     split_percent,
-    cast(round(deal_amount * split_percent / 100, 2) as decimal(18, 2)) as credit_amount_deal_currency
+    -- `* 0.01`, not `/ 100`: DuckDB divides decimals in double precision, which rounds a half cent down
+    -- (38812.755 -> 38812.75); a decimal product is exact and rounds half up on every engine
+    cast(round(deal_amount * split_percent * 0.01, 2) as decimal(18, 2)) as credit_amount_deal_currency
 from credited_employees
