@@ -16,6 +16,7 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -85,7 +86,10 @@ def temporary_postgres() -> Iterator[PostgresServer]:
     if as_postgres:
         shutil.chown(root, user="postgres")
     data, port = root / "data", _free_port()
-    run = lambda *cmd: subprocess.run([*as_postgres, *cmd], check=True, capture_output=True, text=True)  # noqa: E731
+
+    def run(*command: str) -> None:
+        subprocess.run([*as_postgres, *command], check=True, capture_output=True, text=True)
+
     try:
         run(str(bin_dir / "initdb"), "-D", str(data), "-A", "trust", "-U", USER, "--encoding", "UTF8")
         run(
@@ -141,8 +145,6 @@ def copy_raw_layer(warehouse: Path, server: PostgresServer) -> int:
 
 def dbt_build(workdir: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     """`dbt build` of the project (models and data tests, no unit tests) with its own target and log folders."""
-    import sys
-
     project = Path(__file__).resolve().parents[2] / "dbt_project"
     command = [
         str(Path(sys.executable).parent / "dbt"), "build", "--exclude-resource-type", "unit_test",

@@ -107,7 +107,7 @@ def test_quota_corrected_after_close_is_paid_as_prior_period_adjustment_and_clos
     )[0]
     assert in_payout == recomputed_feb - published_feb
 
-    # Another run adds nothing more: what was owed for February is now paid.
+    # The correction re-prices this payee only: no other payee gets an adjustment.
     assert platform.query("select count(*) from intermediate.int_prior_period_adjustments") == [(len(adjustments),)]
 
     # Run-to-run diff: the nightly preview against the close run of March.
