@@ -10,8 +10,7 @@ from datetime import date
 
 import dagster as dg
 
-RANGE_START_TAG = "dagster/asset_partition_range_start"
-RANGE_END_TAG = "dagster/asset_partition_range_end"
+from orchestration.lib.partitions import RANGE_END_TAG, RANGE_START_TAG
 
 
 def month_key(month: date) -> str:

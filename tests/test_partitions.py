@@ -37,3 +37,15 @@ def test_nightly_schedule_builds_the_month_it_runs_in():
     from orchestration.defs.jobs import open_month_partition_key
 
     assert open_month_partition_key(datetime(2026, 11, 24, 2, 0)) == "2026-11-01"
+
+
+def test_the_runs_month_range_becomes_dbt_vars_for_the_unpartitioned_models_too():
+    from orchestration.lib.partitions import dbt_vars_for_run_tags
+
+    ranged = {"dagster/asset_partition_range_start": "2025-01-01", "dagster/asset_partition_range_end": "2025-03-01"}
+    assert dbt_vars_for_run_tags(ranged) == {
+        "partition_start_month": "2025-01-01",
+        "partition_end_month": "2025-03-01",
+    }
+    assert dbt_vars_for_run_tags({"dagster/partition": "2025-02-01"})["partition_start_month"] == "2025-02-01"
+    assert dbt_vars_for_run_tags({}) == {}  # one asset materialized without a partition: rebuild every month

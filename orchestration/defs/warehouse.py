@@ -1,7 +1,9 @@
 """dbt models as Dagster assets, with dbt tests as asset checks.
 
 Two selections over one manifest:
-  * `spm_dbt_models`: staging, intermediate and the unpartitioned marts, rebuilt in full;
+  * `spm_dbt_models`: staging, intermediate and the unpartitioned marts. Most are rebuilt in full; the engine's
+    expensive intermediate models are incremental and recompute from the run's first month, or from the first
+    month new data can change if that is earlier (docs/incremental.md), so they get the run's window as vars;
   * `spm_dbt_monthly_models`: models tagged `monthly_partitioned` (ledger, payouts, run history), incremental
     per month; the run's partition window, run id and code version are passed to dbt as vars, and a backfill
     of many months is one run.
@@ -16,7 +18,7 @@ from dagster_dbt import DbtCliResource, dbt_assets
 
 from orchestration.defs.ingestion import WRITER_POOL
 from orchestration.lib.dbt import spm_dbt_project, translator
-from orchestration.lib.partitions import dbt_vars_for_window, monthly_partitions
+from orchestration.lib.partitions import dbt_vars_for_run_tags, dbt_vars_for_window, monthly_partitions
 from orchestration.lib.run_lock import RunLockResource
 from orchestration.publication.publish import code_version
 
@@ -39,7 +41,11 @@ def spm_dbt_models(
     dbt: DbtCliResource,
     run_lock: RunLockResource,  # unused: requiring it makes the run hold the warehouse lock
 ):
-    yield from dbt.cli(BUILD, context=context).stream()
+    # the run's months and code version: the incremental engine models recompute at least those months, and
+    # everything after code changes (macros/incremental_rebuild.sql)
+    dbt_vars = {**dbt_vars_for_run_tags(context.run.tags), "spm_code_version": code_version()}
+    context.log.info(f"building models with {dbt_vars}")
+    yield from dbt.cli([*BUILD, "--vars", json.dumps(dbt_vars)], context=context).stream()
 
 
 @dbt_assets(

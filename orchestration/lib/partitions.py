@@ -40,3 +40,27 @@ def dbt_vars_for_window(start: datetime | date, end_exclusive: datetime | date) 
     """
     months = months_in_window(start, end_exclusive)
     return {"partition_start_month": months[0].isoformat(), "partition_end_month": months[-1].isoformat()}
+
+
+RANGE_START_TAG = "dagster/asset_partition_range_start"
+RANGE_END_TAG = "dagster/asset_partition_range_end"
+PARTITION_TAG = "dagster/partition"
+
+
+def dbt_vars_for_run_tags(tags: dict[str, str]) -> dict[str, str]:
+    """The partition window of the *run*, for the unpartitioned dbt models it also builds.
+
+    The engine's incremental intermediate models are not partitioned assets (they hold every month), but a run
+    for a month range must still recompute at least those months (macros/incremental_rebuild.sql). A run
+    without a partition (one asset materialized from the UI) gets no window: those models rebuild every month.
+    """
+    if RANGE_START_TAG in tags and RANGE_END_TAG in tags:
+        first, last = date.fromisoformat(tags[RANGE_START_TAG]), date.fromisoformat(tags[RANGE_END_TAG])
+    elif PARTITION_TAG in tags:
+        first = last = date.fromisoformat(tags[PARTITION_TAG])
+    else:
+        return {}
+    return {
+        "partition_start_month": first.replace(day=1).isoformat(),
+        "partition_end_month": last.replace(day=1).isoformat(),
+    }

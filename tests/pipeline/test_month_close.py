@@ -13,6 +13,8 @@ from decimal import Decimal
 
 import pytest
 
+from .incremental import assert_incremental_models_match_full_rebuild
+
 JAN, FEB, MAR = date(2025, 1, 1), date(2025, 2, 1), date(2025, 3, 1)
 
 pytestmark = pytest.mark.slow
@@ -56,7 +58,9 @@ def _land_quota_correction(platform, employee_id: str, month: date, factor: Deci
     return corrected
 
 
-def test_quota_corrected_after_close_is_paid_as_prior_period_adjustment_and_closed_months_stay_identical(platform):
+def test_quota_corrected_after_close_is_paid_as_prior_period_adjustment_and_closed_months_stay_identical(
+    platform, tmp_path
+):
     """February is closed; a quota correction for February lands in March. February's published rows stay
     byte-identical; March's publication carries prior-period adjustment lines that reference February, the
     payee credit and the quota change, and pay exactly what February computes to now minus what was paid.
@@ -70,6 +74,8 @@ def test_quota_corrected_after_close_is_paid_as_prior_period_adjustment_and_clos
 
     _land_quota_correction(platform, employee_id, FEB, Decimal("0.5"))
     assert platform.run("publish_month_job", MAR, MAR).success
+    # March's run recomputed the engine incrementally from February (the correction's month) only
+    assert_incremental_models_match_full_rebuild(platform.warehouse_path, tmp_path)
 
     for month in (JAN, FEB):
         assert _published(platform, month) == closed_before[month], f"{month:%Y-%m} is closed and must not change"

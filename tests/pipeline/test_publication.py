@@ -13,6 +13,8 @@ from decimal import Decimal
 
 import pytest
 
+from .incremental import assert_incremental_models_match_full_rebuild
+
 JAN, FEB, MAR = date(2025, 1, 1), date(2025, 2, 1), date(2025, 3, 1)
 
 pytestmark = pytest.mark.slow
@@ -193,7 +195,7 @@ def test_rerun_and_rebuild_from_the_same_inputs_give_identical_payouts(platform,
         assert fresh.query(PUBLISHED_LINES) == platform.query(PUBLISHED_LINES)
 
 
-def test_deal_unwon_after_publication_is_reversed_next_month_and_the_closed_month_stays_identical(platform):
+def test_deal_unwon_after_publication_is_reversed_next_month_and_the_closed_month_stays_identical(platform, tmp_path):
     """A deal paid in February and un-won in March: February's published rows never change; March's publication
     carries `adjustment` lines (change_reason credit_removed) that reverse exactly what February paid on it."""
     from ingestion.contracts import contract
@@ -241,3 +243,5 @@ def test_deal_unwon_after_publication_is_reversed_next_month_and_the_closed_mont
         [MAR, opportunity_id],
     )
     assert reversal == [("adjustment", "credit_removed", -feb_lines_total)], reversal
+    # March's run recomputed the engine incrementally (from March): the same rows as a full rebuild
+    assert_incremental_models_match_full_rebuild(platform.warehouse_path, tmp_path)

@@ -1,3 +1,15 @@
+{{
+    config(
+        materialized=engine_materialization(),
+        incremental_strategy='append',
+        pre_hook="{{ delete_rebuilt_months('payout_month') }}",
+        post_hook=[
+            "{{ create_incremental_state() }}",
+            "{{ forget_seen_loads_after_full_rebuild() }}",
+            "{{ record_seen_loads() }}",
+        ],
+    )
+}}
 -- Commission entries: what each plan segment pays in each month, as the difference between the rule amounts
 -- of two consecutive evaluations (docs/compensation-engine.md, "evaluate, then book the difference"):
 --   amount = amount at this evaluation - amount at the previous evaluation of the same segment
@@ -14,21 +26,31 @@
 --               pays or counts on payment ('bonus' for bonus rules)
 --   true_up     anything else: re-rated because other credits, the quota, the threshold or the FX rate moved
 -- Grain: one row per entry_id (segment x month x rule key).
-with amounts as (
-    select
-        segment_id, evaluation_month, rule_key, rule_type, payee_credit_id, tier_number, bonus_id, rate,
-        credit_in_tier, is_below_threshold, earned_amount, would_be_amount, amount
-    from {{ ref('int_commission_evaluation_amounts') }}
-),
-
-evaluations as (
+with evaluations as (
     select segment_id, evaluation_month, previous_evaluation_month, next_evaluation_month
     from {{ ref('int_segment_evaluations') }}
+    -- incremental: the months new data can change, and the evaluations just before them that their entries
+    -- are measured from (macros/incremental_rebuild.sql)
+    where {{ rebuild_filter('evaluation_month') }} or {{ rebuild_filter('next_evaluation_month') }}
+),
+
+amounts as (
+    select
+        amounts.segment_id, amounts.evaluation_month, amounts.rule_key, amounts.rule_type, amounts.payee_credit_id,
+        amounts.tier_number, amounts.bonus_id, amounts.rate, amounts.credit_in_tier, amounts.is_below_threshold,
+        amounts.earned_amount, amounts.would_be_amount, amounts.amount
+    from {{ ref('int_commission_evaluation_amounts') }} as amounts
+    inner join evaluations
+        on amounts.segment_id = evaluations.segment_id
+        and amounts.evaluation_month = evaluations.evaluation_month
 ),
 
 credits as (
-    select *
-    from {{ ref('int_commission_evaluation_credits') }}
+    select evaluation_credits.*
+    from {{ ref('int_commission_evaluation_credits') }} as evaluation_credits
+    inner join evaluations
+        on evaluation_credits.segment_id = evaluations.segment_id
+        and evaluation_credits.evaluation_month = evaluations.evaluation_month
 ),
 
 segments as (
@@ -66,6 +88,7 @@ deltas as (
         cast(sum(movements.amount_before) as decimal(18, 2)) as amount_before,
         cast(sum(movements.amount_after) as decimal(18, 2)) as amount_after
     from movements
+    where {{ rebuild_filter('movements.entry_month') }}
     group by movements.segment_id, movements.entry_month, movements.rule_key
     -- a zero line is still booked once when a rule first appears held back by the threshold, so the rep sees
     -- what it would pay

@@ -1,3 +1,15 @@
+{{
+    config(
+        materialized=engine_materialization(),
+        incremental_strategy='append',
+        pre_hook="{{ delete_rebuilt_months('evaluation_month') }}",
+        post_hook=[
+            "{{ create_incremental_state() }}",
+            "{{ forget_seen_loads_after_full_rebuild() }}",
+            "{{ record_seen_loads() }}",
+        ],
+    )
+}}
 -- What each rule of a plan segment pays, as evaluated at one month: the tier engine, bonuses and the rate cap.
 -- Tier bounds come from the plan version's tier table scaled by the segment quota (plans as code):
 --  * marginal: a credit occupies [cumulative before, cumulative after) of the segment's counted credit; each
@@ -16,6 +28,8 @@
 with credits as (
     select *
     from {{ ref('int_commission_evaluation_credits') }}
+    -- incremental: only the months new data can change (macros/incremental_rebuild.sql)
+    where {{ rebuild_filter('evaluation_month') }}
 ),
 
 segments as (

@@ -1,3 +1,15 @@
+{{
+    config(
+        materialized=engine_materialization(),
+        incremental_strategy='append',
+        pre_hook="{{ delete_rebuilt_months('evaluation_month') }}",
+        post_hook=[
+            "{{ create_incremental_state() }}",
+            "{{ forget_seen_loads_after_full_rebuild() }}",
+            "{{ record_seen_loads() }}",
+        ],
+    )
+}}
 -- The credits each plan segment counts at each of its evaluations (int_segment_evaluations; see
 -- docs/compensation-engine.md).
 -- At evaluation month K a credit version counts when it is valid at K and its close month is <= K. Per credit:
@@ -12,6 +24,8 @@
 with evaluations as (
     select segment_id, evaluation_month
     from {{ ref('int_segment_evaluations') }}
+    -- incremental: only the months new data can change (macros/incremental_rebuild.sql)
+    where {{ rebuild_filter('evaluation_month') }}
 ),
 
 segment_credits as (

@@ -1,3 +1,15 @@
+{{
+    config(
+        materialized=engine_materialization(),
+        incremental_strategy='append',
+        pre_hook="{{ delete_rebuilt_months('payout_month') }}",
+        post_hook=[
+            "{{ create_incremental_state() }}",
+            "{{ forget_seen_loads_after_full_rebuild() }}",
+            "{{ record_seen_loads() }}",
+        ],
+    )
+}}
 -- Every ledger line the engine computes for every month, except the payout line: the entries of
 -- int_commission_entries, the payout cap, draw and draw-recovery lines, each with its explanation sentence.
 -- fct_commission_ledger publishes a month of these (plus prior-period adjustments and the payout line), and
@@ -8,6 +20,8 @@
 with entries as (
     select *
     from {{ ref('int_commission_entries') }}
+    -- incremental: only the months new data can change (macros/incremental_rebuild.sql)
+    where {{ rebuild_filter('payout_month') }}
 ),
 
 entry_lines as (
@@ -103,11 +117,13 @@ caps as (
     select *
     from {{ ref('int_commission_caps') }}
     where cap_adjustment_amount < 0
+        and {{ rebuild_filter('payout_month') }}
 ),
 
 draws as (
     select *
     from {{ ref('int_draw_balances') }}
+    where {{ rebuild_filter('payout_month') }}
 ),
 
 other_lines as (

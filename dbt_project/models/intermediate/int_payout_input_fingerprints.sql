@@ -1,3 +1,15 @@
+{{
+    config(
+        materialized=engine_materialization(),
+        incremental_strategy='append',
+        pre_hook="{{ delete_rebuilt_months('payout_month') }}",
+        post_hook=[
+            "{{ create_incremental_state() }}",
+            "{{ forget_seen_loads_after_full_rebuild() }}",
+            "{{ record_seen_loads() }}",
+        ],
+    )
+}}
 -- What each payee-month's payout was computed from, as one fingerprint per kind of input, so two runs of a
 -- month can say *why* a payout changed (fct_payout_run_changes) without storing every input of every run:
 --   source_data  the CRM and billing facts of the credits evaluated: opportunity, split, amount, close date,
@@ -14,6 +26,9 @@
 with payout_months as (
     select payout_id, employee_id, payout_month
     from {{ ref('int_payout_months') }}
+    -- incremental: only the months new data can change (macros/incremental_rebuild.sql); fct_payout_runs reads
+    -- the run's partition months, which are always among them
+    where {{ rebuild_filter('payout_month') }}
 ),
 
 segments as (
