@@ -86,29 +86,32 @@ def _spark_type(duckdb_type: str) -> str:
 def _copy_raw_layer(duckdb_path: Path, warehouse_dir: Path) -> int:
     workdir = Path(tempfile.mkdtemp(prefix="spm-raw-parquet-"))
     spark = _session(warehouse_dir)
-    spark.sql("create database if not exists raw")
-    with duckdb.connect(str(duckdb_path), read_only=True) as source:
-        tables = [
-            r[0]
-            for r in source.execute(
-                "select table_name from information_schema.tables where table_schema = 'raw' order by 1"
-            ).fetchall()
-        ]
-        for table in tables:
-            columns = source.execute(
-                """select column_name, data_type from information_schema.columns
-                   where table_schema = 'raw' and table_name = ? order by ordinal_position""",
-                [table],
-            ).fetchall()
-            parquet = workdir / f"table-{table}.parquet"  # Spark skips files whose name starts with _
-            source.execute(f"copy raw.\"{table}\" to '{parquet}' (format parquet)")
-            ddl = ", ".join(f"`{name}` {_spark_type(dtype)}" for name, dtype in columns)
-            spark.sql(f"drop table if exists raw.`{table}`")
-            spark.sql(f"create table raw.`{table}` ({ddl}) using parquet")
-            select = ", ".join(f"cast(`{name}` as {_spark_type(dtype)})" for name, dtype in columns)
-            spark.sql(f"insert into raw.`{table}` select {select} from parquet.`{parquet}`")
-    spark.stop()
-    return len(tables)
+    try:
+        spark.sql("create database if not exists raw")
+        with duckdb.connect(str(duckdb_path), read_only=True) as source:
+            tables = [
+                r[0]
+                for r in source.execute(
+                    "select table_name from information_schema.tables where table_schema = 'raw' order by 1"
+                ).fetchall()
+            ]
+            for table in tables:
+                columns = source.execute(
+                    """select column_name, data_type from information_schema.columns
+                       where table_schema = 'raw' and table_name = ? order by ordinal_position""",
+                    [table],
+                ).fetchall()
+                parquet = workdir / f"table-{table}.parquet"  # Spark skips files whose name starts with _
+                source.execute(f"copy raw.\"{table}\" to '{parquet}' (format parquet)")
+                ddl = ", ".join(f"`{name}` {_spark_type(dtype)}" for name, dtype in columns)
+                spark.sql(f"drop table if exists raw.`{table}`")
+                spark.sql(f"create table raw.`{table}` ({ddl}) using parquet")
+                select = ", ".join(f"cast(`{name}` as {_spark_type(dtype)})" for name, dtype in columns)
+                spark.sql(f"insert into raw.`{table}` select {select} from parquet.`{parquet}`")
+        return len(tables)
+    finally:
+        spark.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 def _dump(warehouse_dir: Path, tables: list[str], out: Path) -> None:
@@ -128,9 +131,7 @@ def _dump(warehouse_dir: Path, tables: list[str], out: Path) -> None:
 def _run_here(*args: str) -> None:
     """Run this file as a script in a fresh Python process (its own JVM and Derby connection)."""
     env = {**os.environ, "PYSPARK_PYTHON": sys.executable}
-    proc = subprocess.run(
-        [sys.executable, __file__, *args], env=env, capture_output=True, text=True, check=False
-    )
+    proc = subprocess.run([sys.executable, __file__, *args], env=env, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(args[:1])} failed ({proc.returncode}):\n{proc.stderr[-4000:]}")
 
