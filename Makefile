@@ -24,13 +24,18 @@ setup: $(BIN)/python
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
 	cd dbt_project && ../$(BIN)/dbt parse --quiet
 
-# The PostgreSQL server binaries for the engine-equivalence tests (tests/scenarios/test_postgres_equivalence.py
-# starts and stops its own throw-away server). Installed from the Debian package when missing.
+# The PostgreSQL server binaries and a Java runtime for the engine-equivalence tests
+# (tests/scenarios/test_postgres_equivalence.py starts and stops its own throw-away server;
+# test_spark_equivalence.py runs a local Spark, which needs Java 17). Installed from Debian packages when missing.
 services:
 	@if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null; then :; \
 	elif command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
 	else echo "PostgreSQL server binaries missing: install the 'postgresql' package" >&2; fi
+	@if command -v java >/dev/null; then :; \
+	elif command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless >/dev/null; \
+	else echo "Java runtime missing (Spark target): install the 'openjdk-17-jre-headless' package" >&2; fi
 
 demo: setup
 	$(BIN)/spm demo

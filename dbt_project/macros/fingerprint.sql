@@ -11,5 +11,14 @@
 {%- endmacro %}
 
 {% macro set_fingerprint(row_fingerprint_column) -%}
+    {{ return(adapter.dispatch('set_fingerprint')(row_fingerprint_column)) }}
+{%- endmacro %}
+
+{% macro default__set_fingerprint(row_fingerprint_column) -%}
     {{ dbt.hash(dbt.listagg(row_fingerprint_column, "','", "order by " ~ row_fingerprint_column)) }}
+{%- endmacro %}
+
+{#- Spark's listagg (collect_list) has no order: sort the collected fingerprints first. Same text as above. -#}
+{% macro spark__set_fingerprint(row_fingerprint_column) -%}
+    {{ dbt.hash("array_join(array_sort(collect_list(" ~ row_fingerprint_column ~ ")), ',')") }}
 {%- endmacro %}

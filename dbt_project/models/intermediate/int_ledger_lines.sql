@@ -96,7 +96,7 @@ entry_lines as (
             ~ " when 'invoice_reversed' then '; paid invoices reduced (credit note) to ' || "
             ~ to_text('cast(release_fraction * 100 as decimal(9, 2))') ~ " || '% of the deal'"
             ~ " when 'fx_rate_changed' then '; converted at the invoice-date rate'"
-            ~ " when 'rerated' then '; re-rated: the period''s credit, quota or threshold changed'"
+            ~ " when 'rerated' then " ~ string_literal("; re-rated: the period's credit, quota or threshold changed")
             ~ " else '' end",
             "case when attainment_after is not null then '; attainment ' || "
             ~ to_text('cast(attainment_before * 100 as decimal(9, 2))') ~ " || '% -> ' || "
@@ -141,7 +141,7 @@ other_lines as (
         cap_adjustment_amount as amount,
         {{ dbt.concat([
             "'Payout cap: '", to_text('payout_cap_multiple'), "'x monthly target incentive = '",
-            to_text('cap_amount'), "' '", "pay_currency", "'; the month''s commission of '",
+            to_text('cap_amount'), "' '", "pay_currency", string_literal("; the month's commission of "),
             to_text('commission_amount'), "' is reduced by '", to_text('-cap_adjustment_amount'),
             "' (the excess is forfeited).'",
         ]) }} as explanation
@@ -184,7 +184,7 @@ other_lines as (
         {{ dbt.concat([
             "'Draw recovery: '", to_text('recovery_amount'), "' '", "pay_currency",
             "' of the outstanding draw balance '", to_text('balance_before'),
-            "' recovered from earnings of '", to_text('earnings_amount'), "' above the month''s draw of '",
+            "' recovered from earnings of '", to_text('earnings_amount'), string_literal(" above the month's draw of "),
             to_text('draw_amount'), "'; balance now '", to_text('balance_after'), "'.'",
         ]) }} as explanation
     from draws

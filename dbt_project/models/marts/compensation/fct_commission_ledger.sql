@@ -2,6 +2,7 @@
     config(
         materialized='incremental',
         incremental_strategy='append',
+        partition_by=month_partition_by(['payout_month']),
         pre_hook="{{ delete_partition_window('payout_month') }}",
         tags=['monthly_partitioned'],
     )
@@ -56,7 +57,7 @@ select
     currency_code,
     {{ dbt.concat([
         "'Payout: '", to_text('net_payout_amount'), "' '", "currency_code",
-        "' paid for '", to_text('payout_month'), "' (the sum of this month''s other lines).'",
+        "' paid for '", to_text('payout_month'), string_literal(" (the sum of this month's other lines)."),
     ]) }} as explanation,
     'payout' as ledger_subject,
     {{ ledger_nulls(['adjusted_month']) }}

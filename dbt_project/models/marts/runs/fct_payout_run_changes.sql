@@ -2,6 +2,7 @@
     config(
         materialized='incremental',
         incremental_strategy='append',
+        partition_by=month_partition_by(['payout_month']),
         pre_hook="{{ delete_partition_window('payout_month') }}",
         tags=['monthly_partitioned'],
     )

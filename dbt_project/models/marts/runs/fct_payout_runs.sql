@@ -2,8 +2,8 @@
     config(
         materialized='incremental',
         incremental_strategy='append',
-        pre_hook="{% if is_incremental() %}delete from {{ this }} where run_id = '{{ spm_run_id() }}'"
-            ~ " and {{ partition_window_filter('payout_month') }}{% else %}select 1 as nothing_to_delete{% endif %}",
+        partition_by=month_partition_by(['payout_month', 'run_id']),
+        pre_hook="{{ delete_own_run_window('payout_month') }}",
         tags=['monthly_partitioned'],
     )
 }}
