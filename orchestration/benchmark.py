@@ -4,7 +4,8 @@
     python -m orchestration.benchmark --sizes 10k --months 4   # a shorter history (recorded in the JSON)
     python -m orchestration.benchmark --render              # only re-render docs/benchmarks.md from the JSON
 
-Per size, in `data/bench/<size>/` (git-ignored; wiped at the start of the size's run, kept afterwards):
+Per size, in `data/bench/<size>/` (`<size>-<K>m/` with `--months K`; git-ignored; wiped at the start of the
+size's run, kept afterwards):
 
 1. **generate**: the scale generator (`python -m ingestion.scale`) writes every horizon month into `source/`.
    Timed, not a target.
@@ -94,6 +95,19 @@ SIZES: dict[str, Size] = {
 SIZE_ORDER = ("smoke", "1k", "10k")
 
 
+def result_key(size: str, months: int) -> str:
+    """Where a run is stored in the JSON: the size's name, or `<size>-<months>m` for a `--months` override, so a
+    shortened run does not replace the full-history one (and vice versa)."""
+    default = SIZES[size].months if size in SIZES else months
+    return size if months == default else f"{size}-{months}m"
+
+
+def _order(key: str) -> tuple[int, int, str]:
+    base, _, months = key.partition("-")
+    rank = SIZE_ORDER.index(base) if base in SIZE_ORDER else len(SIZE_ORDER)
+    return rank, int(months.rstrip("m")) if months.rstrip("m").isdigit() else 0, key
+
+
 @dataclass(frozen=True)
 class Target:
     key: str
@@ -173,6 +187,9 @@ class Measured:
     """Epoch seconds."""
     ended_at: float
     load_average_at_start: list[float]
+    cpu_seconds: float = 0.0
+    """User + system CPU time of the process and every descendant it waited for (wait4's rusage)."""
+    load_average_at_end: list[float] = field(default_factory=list)
     timed_out: bool = False
     output_tail: str = ""
 
@@ -258,6 +275,8 @@ def measure(
         started_at=started_at,
         ended_at=ended_at,
         load_average_at_start=[round(x, 2) for x in load],
+        cpu_seconds=round(rusage.ru_utime + rusage.ru_stime, 3),
+        load_average_at_end=[round(x, 2) for x in os.getloadavg()],
         timed_out=timed_out,
         output_tail=tail,
     )
@@ -341,10 +360,18 @@ PUBLICATION_STEPS = ("published__monthly_payouts",)
 
 
 def _instance(storage_dir: Path):
+    """The size's Dagster instance (dagster.yaml reads its storage folder from the environment on load)."""
     import dagster as dg
 
+    previous = os.environ.get("SPM_DAGSTER_STORAGE_DIR")
     os.environ["SPM_DAGSTER_STORAGE_DIR"] = str(storage_dir)
-    return dg.DagsterInstance.from_config(str(REPO_ROOT))
+    try:
+        return dg.DagsterInstance.from_config(str(REPO_ROOT))
+    finally:
+        if previous is None:
+            os.environ.pop("SPM_DAGSTER_STORAGE_DIR", None)
+        else:
+            os.environ["SPM_DAGSTER_STORAGE_DIR"] = previous
 
 
 def run_timeline(storage_dir: Path) -> dict:
@@ -682,15 +709,19 @@ class SizeRun:
     log: list[str] = field(default_factory=list)
 
     @property
+    def key(self) -> str:
+        return result_key(self.size.name, self.months)
+
+    @property
     def dir(self) -> Path:
-        return self.data_dir / self.size.name
+        return self.data_dir / self.key
 
     @property
     def calendar(self) -> Calendar:
         return Calendar(self.months)
 
     def say(self, message: str) -> None:
-        line = f"[{datetime.now():%H:%M:%S}] {self.size.name}: {message}"
+        line = f"[{datetime.now():%H:%M:%S}] {self.key}: {message}"
         print(line, flush=True)
 
     def generator_args(self) -> list[str]:
@@ -805,7 +836,9 @@ class SizeRun:
             "seconds": m.seconds,
             "peak_rss_bytes": m.peak_rss_bytes,
             "max_process_rss_bytes": m.max_process_rss_bytes,
+            "cpu_seconds": m.cpu_seconds,
             "load_average_at_start": m.load_average_at_start,
+            "load_average_at_end": m.load_average_at_end,
         }
         if not m.ok:
             step["output_tail"] = m.output_tail
@@ -845,46 +878,69 @@ class SizeRun:
             "fixed_overhead_seconds": round(imp.seconds + len(DBT_STEPS) * noop.seconds, 3),
             "seconds": round(imp.seconds + noop.seconds, 3),
             "peak_rss_bytes": max(imp.peak_rss_bytes, noop.peak_rss_bytes),
+            "cpu_seconds": round(imp.cpu_seconds + noop.cpu_seconds, 3),
             "load_average_at_start": imp.load_average_at_start,
+            "load_average_at_end": noop.load_average_at_end,
             **({} if ok else {"output_tail": imp.output_tail + noop.output_tail}),
         }
 
     def _counts(self) -> dict:
+        """What the warehouse holds after the run (after the close, or wherever a failed run stopped)."""
         import duckdb
 
-        with duckdb.connect(str(self.dir / "warehouse.duckdb"), read_only=True) as conn:
-            per_month = {
-                f"{m:%Y-%m}": n
-                for m, n in conn.execute(
-                    "select credit_month, count(*) from intermediate.int_payee_credits group by 1 order by 1"
-                ).fetchall()
-            }
-            raw = dict(
-                conn.execute("select entity, sum(rows_loaded) from raw._loaded_files group by 1 order by 1").fetchall()
-            )
-            quarantined = conn.execute("select count(*) from raw._quarantine").fetchone()[0]
-            published = conn.execute(
-                "select count(*), count(distinct employee_id), count(distinct payout_month) "
-                "from published.monthly_payouts"
-            ).fetchone()
-            ledger = conn.execute("select count(*) from published.commission_ledger").fetchone()[0]
-        values = list(per_month.values())
-        return {
-            "credit_lines_by_month": per_month,
-            "credit_lines_per_month_mean": round(sum(values) / len(values)) if values else None,
-            "credit_lines_per_month_min": min(values) if values else None,
-            "credit_lines_per_month_max": max(values) if values else None,
-            "raw_rows": {k: int(v) for k, v in raw.items()},
-            "raw_rows_total": int(sum(raw.values())),
-            "quarantined_rows": int(quarantined),
-            "published_payout_rows": published[0],
-            "published_payees": published[1],
-            "published_months": published[2],
-            "published_ledger_lines": ledger,
-            "warehouse_bytes": (self.dir / "warehouse.duckdb").stat().st_size,
+        warehouse = self.dir / "warehouse.duckdb"
+        if not warehouse.exists():
+            return {}
+        queries = {
+            "credit_lines_by_month": "select strftime(credit_month, '%Y-%m'), count(*) "
+            "from intermediate.int_payee_credits group by 1 order by 1",
+            "close_month_credit_lines": "select count(*) from intermediate.int_payee_credits "
+            f"where credit_month = date '{self.calendar.close_month}'",
+            "raw_rows": "select entity, sum(rows_loaded)::bigint from raw._loaded_files group by 1 order by 1",
+            "quarantined_rows": "select count(*) from raw._quarantine",
+            "published": "select count(*), count(distinct employee_id), count(distinct payout_month) "
+            "from published.monthly_payouts",
+            "published_ledger_lines": "select count(*) from published.commission_ledger",
         }
+        found: dict[str, list] = {}
+        with duckdb.connect(str(warehouse), read_only=True) as conn:
+            for key, sql in queries.items():
+                try:
+                    found[key] = conn.execute(sql).fetchall()
+                except duckdb.Error:
+                    continue
+        counts: dict[str, object] = {"warehouse_bytes": warehouse.stat().st_size}
+        if "credit_lines_by_month" in found:
+            per_month = dict(found["credit_lines_by_month"])
+            values = list(per_month.values())
+            counts.update(
+                {
+                    "credit_lines_by_month": per_month,
+                    "credit_lines_per_month_mean": round(sum(values) / len(values)) if values else None,
+                    "credit_lines_per_month_min": min(values) if values else None,
+                    "credit_lines_per_month_max": max(values) if values else None,
+                }
+            )
+        if "close_month_credit_lines" in found:
+            counts["close_month_credit_lines"] = found["close_month_credit_lines"][0][0] or None
+        if "raw_rows" in found:
+            counts["raw_rows"] = dict(found["raw_rows"])
+            counts["raw_rows_total"] = sum(counts["raw_rows"].values())
+        if "quarantined_rows" in found:
+            counts["quarantined_rows"] = found["quarantined_rows"][0][0]
+        if "published" in found:
+            rows, payees, months = found["published"][0]
+            counts.update({"published_payout_rows": rows, "published_payees": payees, "published_months": months})
+        if "published_ledger_lines" in found:
+            counts["published_ledger_lines"] = found["published_ledger_lines"][0][0]
+        return counts
 
     def _finish(self, result: dict, failure: str | None) -> dict:
+        if "counts" not in result:
+            try:
+                result["counts"] = self._counts()
+            except Exception as exc:  # a broken warehouse must not lose the measurements
+                result["counts"] = {"error": f"{type(exc).__name__}: {exc}"}
         result["status"] = "ok" if failure is None else "failed"
         if failure:
             result["failure"] = failure
@@ -964,6 +1020,13 @@ def format_verdict(t: dict) -> str:
     return f"**missed** by {amount} ({t['ratio']:.2f}x the limit)"
 
 
+def _plain(text: str) -> str:
+    """Log text without ANSI colour codes or backticks, for a markdown code span."""
+    import re
+
+    return re.sub(r"\x1b\[[0-9;]*m", "", text).replace("`", "'")
+
+
 def _gib(value: float | None) -> str:
     return "-" if value is None else f"{value / GIB:.2f}"
 
@@ -986,7 +1049,7 @@ STEP_LABELS = {
 def render_markdown(data: dict) -> str:
     """docs/benchmarks.md from the benchmark JSON (pure: same JSON, same text)."""
     sizes = data.get("sizes", {})
-    order = [s for s in SIZE_ORDER if s in sizes] + sorted(s for s in sizes if s not in SIZE_ORDER)
+    order = sorted(sizes, key=_order)
     out = [
         "# Benchmarks",
         "",
@@ -1029,7 +1092,8 @@ def render_markdown(data: dict) -> str:
             )
         if counts:
             out.append(
-                "- credit lines a month (rows of `int_payee_credits` per credit month after the close): mean "
+                "- credit lines a month (rows of `int_payee_credits` per credit month in the warehouse the run left): "
+                "mean "
                 f"**{counts.get('credit_lines_per_month_mean', 0):,}** "
                 f"(min {counts.get('credit_lines_per_month_min', 0):,}, "
                 f"max {counts.get('credit_lines_per_month_max', 0):,})"
@@ -1042,11 +1106,20 @@ def render_markdown(data: dict) -> str:
             out.append(
                 f"| {t['label']} | {_fmt_limit(t)} | {_fmt_value(t['value'], t['unit'])} | {format_verdict(t)} |"
             )
+        for key in PIPELINE_STEPS:
+            failures = r.get("steps", {}).get(key, {}).get("failures") or {}
+            for step_key, message in failures.items():
+                lines = [
+                    ln.strip()
+                    for ln in message.splitlines()
+                    if ("Error" in ln or "ERROR" in ln) and not ln.startswith(("dagster_dbt.errors", "Errors parsed"))
+                ][:3]
+                out += ["", f"> {STEP_LABELS[key]} failed in `{step_key}`:"] + [f"> `{_plain(ln)}`" for ln in lines]
         out += [
             "",
-            "| step | status | wall s | peak RSS GiB (tree) | largest process GiB | SQL s | loader s | publication s "
-            "| dbt overhead s | start-up s | overhead s | load avg at start |",
-            "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+            "| step | status | wall s | CPU s | peak RSS GiB (tree) | largest process GiB | SQL s | loader s "
+            "| publication s | dbt overhead s | start-up s | overhead s | load avg start / end |",
+            "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
         ]
         for key, label in STEP_LABELS.items():
             s = r.get("steps", {}).get(key)
@@ -1058,13 +1131,13 @@ def render_markdown(data: dict) -> str:
                     f"{s.get('dbt_invocations_per_run', 2)} x dbt no-op {_s(s.get('dbt_noop_seconds'))} s = "
                     f"{_s(s.get('fixed_overhead_seconds'))} s"
                 )
-            load = s.get("load_average_at_start") or []
+            load = [(s.get(k) or ["-"])[0] for k in ("load_average_at_start", "load_average_at_end")]
             out.append(
-                f"| {label} | {s.get('status')} | {_s(s.get('seconds'))} | {_gib(s.get('peak_rss_bytes'))} | "
-                f"{_gib(s.get('max_process_rss_bytes'))} | {_s(s.get('sql_seconds'))} | "
-                f"{_s(s.get('loader_seconds'))} | "
+                f"| {label} | {s.get('status')} | {_s(s.get('seconds'))} | {_s(s.get('cpu_seconds'))} | "
+                f"{_gib(s.get('peak_rss_bytes'))} | {_gib(s.get('max_process_rss_bytes'))} | "
+                f"{_s(s.get('sql_seconds'))} | {_s(s.get('loader_seconds'))} | "
                 f"{_s(s.get('publication_seconds'))} | {_s(s.get('dbt_overhead_seconds'))} | "
-                f"{_s(s.get('startup_seconds'))} | {_s(s.get('overhead_seconds'))} | {load[0] if load else '-'} |"
+                f"{_s(s.get('startup_seconds'))} | {_s(s.get('overhead_seconds'))} | {load[0]} / {load[1]} |"
             )
         gen_step = r.get("steps", {}).get("generate")
         if gen_step and gen_step.get("rows"):
@@ -1073,6 +1146,15 @@ def render_markdown(data: dict) -> str:
                 f"Generator: {gen_step['rows']:,} rows in {gen_step['files']} files "
                 f"({gen_step.get('bytes', 0) / GIB:.2f} GiB) in {_s(gen_step['seconds'])} s = "
                 f"{gen_step.get('rows_per_second', 0):,} rows/s.",
+            ]
+        floor_step = r.get("steps", {}).get("floor")
+        if floor_step and floor_step.get("credit_lines") is not None:
+            pipeline_lines = counts.get("close_month_credit_lines")
+            out += [
+                "",
+                f"Floor: {floor_step['credit_lines']:,} credit lines of {floor_step.get('won_deals', 0):,} won deals "
+                f"and {floor_step.get('payees', 0):,} payee totals written in {_s(floor_step['seconds'])} s"
+                + (f" (the pipeline's closed month: {pipeline_lines:,} credit lines)." if pipeline_lines else "."),
             ]
         for key in PIPELINE_STEPS:
             s = r.get("steps", {}).get(key)
@@ -1160,7 +1242,7 @@ def main(argv: list[str] | None = None) -> int:
         result["command"] = (
             " ".join(["python -m orchestration.benchmark", *argv]) if argv else ("python -m orchestration.benchmark")
         )
-        data["sizes"][name] = result
+        data["sizes"][run.key] = result
         data["updated_at"] = datetime.now(UTC).isoformat(timespec="seconds")
         write_results(data, args.json_path, args.md_path)  # after every size, so a later failure keeps it
         failed |= result["status"] != "ok"
