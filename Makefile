@@ -1,6 +1,7 @@
 # Two commands do everything on a fresh machine with Python 3.11:
 #   make demo   - set up, generate the demo company, build and publish every closed month, print a summary
 #   make test   - set up and run the whole test suite (what CI runs, via .ci/run)
+#   make bench  - the scale benchmark (10k and 1k payees; see README "Benchmark")
 SHELL := /bin/bash
 PYTHON ?= python3.11
 VENV := .venv
@@ -11,7 +12,7 @@ export DAGSTER_HOME := $(CURDIR)
 export SPM_DAGSTER_STORAGE_DIR := $(CURDIR)/.dagster_home
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: setup services demo test test-fast lint ui clean
+.PHONY: setup services demo test test-fast lint ui bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -52,6 +53,13 @@ lint: setup
 
 ui: setup
 	$(BIN)/dagster dev -m orchestration.definitions
+
+# The scale benchmark (README "Benchmark"): generates each size under data/bench/<size>/, runs the real pipeline
+# step by step and writes docs/benchmarks.json and docs/benchmarks.md. Choose sizes / history with BENCH_ARGS,
+# e.g. make bench BENCH_ARGS="--sizes 1k" or BENCH_ARGS="--sizes 10k --months 4".
+BENCH_ARGS ?=
+bench: setup
+	$(BIN)/python -m orchestration.benchmark $(BENCH_ARGS)
 
 clean:
 	rm -rf data .dagster_home dbt_project/target dbt_project/logs
