@@ -89,6 +89,8 @@ class Size:
 
 SIZES: dict[str, Size] = {
     "smoke": Size("smoke", payees=40, credit_lines_per_month=3_000, months=3),
+    # the history curve (nightly cost vs months of history) is measured at this size with --months 4, 7 and 13
+    "100k": Size("100k", payees=250, credit_lines_per_month=100_000, months=13),
     "1k": Size("1k", payees=1_000, credit_lines_per_month=1_000_000, months=13),
     "10k": Size("10k", payees=10_000, credit_lines_per_month=10_000_000, months=13),
 }
