@@ -2,8 +2,9 @@
   Incremental engine models: rebuild only the months new source data can change (docs/incremental.md).
 
   Every raw row is appended by a load (`_load_id`), and the engine reads a source row only from a month on:
-  a CRM or billing version from the month it became known (its last_modified) or the month its deal closed or
-  its invoice was dated, an HR row from its effective date, a quota from its period, an FX rate from its date,
+  a deal, split or invoice version from the month it became known (its last_modified: an evaluation at month K
+  counts only versions known by K), a subscription also from its start or end (churn months come from those
+  dates), an HR row from its effective date, a quota from its period, an FX rate from its date,
   a plan version or assignment from its effective_from. `change_months` lists that month per source. A model
   built with this macro remembers which loads it has seen (`intermediate.incremental_build_loads`); on the next
   run it deletes and recomputes only the months from
@@ -18,7 +19,7 @@
 {#- Per source: the relation, and the earliest date one of its rows can change the engine's results. -#}
 {% macro change_months() -%}
     {{ return([
-        (source('crm', 'crm__opportunities'), "least(cast(last_modified as date), close_date)"),
+        (source('crm', 'crm__opportunities'), "cast(last_modified as date)"),
         (source('crm', 'crm__opportunity_splits'), "cast(last_modified as date)"),
         (source('crm', 'crm__users'), "cast(last_modified as date)"),
         (source('crm', 'crm__accounts'), "least(cast(last_modified as date), created_date)"),
@@ -27,8 +28,7 @@
         (source('billing', 'billing__customers'), "least(cast(last_modified as date), cast(created_at as date))"),
         (source('billing', 'billing__subscriptions'),
             "least(cast(last_modified as date), start_date, coalesce(end_date, start_date))"),
-        (source('billing', 'billing__invoices'),
-            "least(cast(last_modified as date), invoice_date, coalesce(cast(paid_at as date), invoice_date))"),
+        (source('billing', 'billing__invoices'), "cast(last_modified as date)"),
         (source('salesops', 'salesops__quotas'), "period_start"),
         (source('fx', 'fx__rates'), "rate_date"),
     ]) }}
