@@ -8,7 +8,7 @@ from pathlib import Path
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
-from orchestration.defs.ingestion import compensation_plans, ingestion_assets
+from orchestration.defs.ingestion import compensation_plans, ingestion_assets, loader_log_spec
 from orchestration.defs.jobs import nightly_preview_job, nightly_preview_schedule, publish_month_job
 from orchestration.defs.operations import month_close_schedule, run_failure_alert_sensor
 from orchestration.defs.publication import published_monthly_payouts, published_state_specs
@@ -29,6 +29,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     return dg.Definitions(
         assets=[
             *ingestion_assets,
+            loader_log_spec,
             compensation_plans,
             spm_dbt_models,
             spm_dbt_monthly_models,

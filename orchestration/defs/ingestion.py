@@ -79,6 +79,17 @@ def _ingestion_asset(contract: SourceContract) -> dg.AssetsDefinition:
 
 ingestion_assets = [_ingestion_asset(c) for c in CONTRACTS]
 
+# The loader's file log (raw._loaded_files) is written by every ingestion asset as part of its load; the
+# incremental engine models read it to find what they have not seen yet (docs/incremental.md). Declared as an
+# external asset so it sits in the ingestion group and the lineage shows where it comes from.
+loader_log_spec = dg.AssetSpec(
+    dg.AssetKey(["raw", "loaded_files"]),
+    group_name="ingestion",
+    kinds={"duckdb"},
+    description="raw._loaded_files: one row per landed file loaded (entity, load id, when, row counts).",
+    deps=[dg.AssetKey(["raw", c.name]) for c in CONTRACTS],
+)
+
 PLAN_TABLES = (
     "plans__plan_versions",
     "plans__plan_tiers",
