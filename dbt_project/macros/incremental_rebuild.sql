@@ -12,8 +12,8 @@
       rebuild_from = least(the run's first partition month, earliest month any unseen load can change)
 
   and keeps the earlier months it already holds, which no unseen load can change. Without a partition window
-  (a `dbt build` by hand), on the first build, with `--full-refresh`, or when the model has no record of what
-  it saw, every month is rebuilt.
+  (a `dbt build` by hand), on the first build, with `--full-refresh`, when the model has no record of what it
+  saw, or when it was built by another code version (var `spm_code_version`), every month is rebuilt.
 #}
 
 {#- Per source: the relation, and the earliest date one of its rows can change the engine's results. -#}
