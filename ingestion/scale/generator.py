@@ -67,6 +67,10 @@ class ScaleSession:
         self.conn.execute(f"set temp_directory = '{self._tmp}'")
         self.conn.execute(f"set memory_limit = '{memory_limit}'")
         self.conn.execute("set enable_progress_bar = false")
+        # Deal queries join a range()-derived pipeline (probe) to small dimension tables (build). When a filter
+        # makes the deal side small, DuckDB 2.0.0 flips the sides and, at 10k payees, fails with an internal
+        # "dict-surviving join ... build pipeline is not single-source" error. The written order is the right one.
+        self.conn.execute("set disabled_optimizers = 'build_side_probe_side'")
         if threads:
             self.conn.execute(f"set threads = {int(threads)}")
         started = time.perf_counter()
