@@ -1083,6 +1083,9 @@ def render_markdown(data: dict) -> str:
             f"- calendar: backfill {cal.get('backfill', '?')} ({cal.get('backfill_months', '?')} months), close "
             f"{cal.get('close_month', '?')}, nightly day {cal.get('nightly_day', '?')}",
         ]
+        for remark in (r.get("note"), counts.get("note")):
+            if remark:
+                out.append(f"- note: {remark}")
         if gen:
             out.append(
                 f"- company: {gen.get('directors')} directors, {gen.get('managers')} managers, "
@@ -1218,6 +1221,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--md", type=Path, default=DEFAULT_MD, dest="md_path", help="default: %(default)s")
     parser.add_argument("--step-timeout", type=float, default=None, help="seconds before a step is killed")
     parser.add_argument("--render", action="store_true", help="only re-render the markdown from the JSON")
+    parser.add_argument("--note", default=None, help="a remark stored with each size run and shown in the markdown")
     return parser
 
 
@@ -1242,6 +1246,8 @@ def main(argv: list[str] | None = None) -> int:
         result["command"] = (
             " ".join(["python -m orchestration.benchmark", *argv]) if argv else ("python -m orchestration.benchmark")
         )
+        if args.note:
+            result["note"] = args.note
         data["sizes"][run.key] = result
         data["updated_at"] = datetime.now(UTC).isoformat(timespec="seconds")
         write_results(data, args.json_path, args.md_path)  # after every size, so a later failure keeps it
