@@ -55,10 +55,11 @@ class Window:
 
 
 class ExtractWriter:
-    def __init__(self, company: Company, out: Path) -> None:
+    def __init__(self, company: Company, out: Path, conn=None) -> None:
+        """`conn`: the connection (or a cursor of it, one per thread) the COPY statements run on."""
         self.company = company
         self.config = company.config
-        self.conn = company.conn
+        self.conn = conn if conn is not None else company.conn
         self.out = Path(out)
 
     # ---- deal month ranges ---------------------------------------------------------------------------------
