@@ -52,6 +52,7 @@ import contextlib
 import json
 import os
 import platform
+import shlex
 import shutil
 import signal
 import subprocess
@@ -68,6 +69,7 @@ DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 DEFAULT_JSON = REPO_ROOT / "docs" / "benchmarks.json"
 DEFAULT_MD = REPO_ROOT / "docs" / "benchmarks.md"
 DEFAULT_DATA_DIR = REPO_ROOT / "data" / "bench"
+RESULT_FILES = ("benchmarks.json", "benchmarks.md")
 CLOSE_MONTH = date(2026, 12, 1)
 """The month closed in step 3: December, so the directors' annual plan evaluates a full year of credits and the
 managers' a full quarter (the most expensive month of the year for the engine)."""
@@ -752,7 +754,17 @@ class SizeRun:
             "calendar": cal.describe(),
             "run": {
                 "commit": _git("rev-parse", "HEAD"),
-                "commit_dirty": bool(_git("status", "--porcelain", "--untracked-files=no")),
+                # the results files themselves change between the sizes of one invocation: not code changes
+                "commit_dirty": bool(
+                    _git(
+                        "status",
+                        "--porcelain",
+                        "--untracked-files=no",
+                        "--",
+                        ".",
+                        *(f":!docs/{f}" for f in RESULT_FILES),
+                    )
+                ),
                 "date": datetime.now(UTC).isoformat(timespec="seconds"),
                 "machine": machine_info(),
                 "versions": versions(),
@@ -1088,6 +1100,9 @@ def render_markdown(data: dict) -> str:
             f"- calendar: backfill {cal.get('backfill', '?')} ({cal.get('backfill_months', '?')} months), close "
             f"{cal.get('close_month', '?')}, nightly day {cal.get('nightly_day', '?')}",
         ]
+        for remark in (r.get("note"), counts.get("note")):
+            if remark:
+                out.append(f"- note: {remark}")
         if gen:
             out.append(
                 f"- company: {gen.get('directors')} directors, {gen.get('managers')} managers, "
@@ -1223,6 +1238,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--md", type=Path, default=DEFAULT_MD, dest="md_path", help="default: %(default)s")
     parser.add_argument("--step-timeout", type=float, default=None, help="seconds before a step is killed")
     parser.add_argument("--render", action="store_true", help="only re-render the markdown from the JSON")
+    parser.add_argument("--note", default=None, help="a remark stored with each size run and shown in the markdown")
     return parser
 
 
@@ -1244,9 +1260,9 @@ def main(argv: list[str] | None = None) -> int:
         size = SIZES[name]
         run = SizeRun(size, args.months or size.months, args.data_dir, timeout=args.step_timeout)
         result = run.run()
-        result["command"] = (
-            " ".join(["python -m orchestration.benchmark", *argv]) if argv else ("python -m orchestration.benchmark")
-        )
+        result["command"] = shlex.join(["python", "-m", "orchestration.benchmark", *argv])
+        if args.note:
+            result["note"] = args.note
         data["sizes"][run.key] = result
         data["updated_at"] = datetime.now(UTC).isoformat(timespec="seconds")
         write_results(data, args.json_path, args.md_path)  # after every size, so a later failure keeps it

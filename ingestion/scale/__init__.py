@@ -6,8 +6,10 @@ The demo generator (`ingestion/demo/`) simulates a company row by row in Python 
 believable demo, far too slow for the SPEC §5 mid-market (10,000 payees, 10 million credit lines a month). This
 package writes the same contracts in the same layout from DuckDB SQL: every record is a pure function of the
 seed and its own coordinates (`u(stream, a, b)`, a hash), so a month, or one day, is generated on its own with
-`range()` and written with `COPY ... TO`, month by month in bounded memory. Equal arguments give byte-identical
-files (with the DuckDB version pinned in requirements.lock: the draws use DuckDB's `hash`).
+`range()` and written with `COPY ... TO`, month by month in bounded memory (two months at a time, one cursor
+each). Equal arguments give byte-identical files (with the DuckDB version pinned in requirements.lock: the draws
+use DuckDB's `hash`). 10,000 payees x 10M credit lines a month x 13 months = 151M rows (24 GB) in ~4.7 minutes
+on 2 cores (540k rows/s, peak RSS 5.7 GB); 1,000 payees: 15M rows in under a minute.
 
 Layout (exactly the demo's): `<out>/<source>/<entity>/<entity>_<YYYY-MM>.<ext>`, one extract per entity per
 month holding the versions whose `last_modified` (quotas: `updated_at`; FX: `rate_date`) falls in that month,

@@ -65,6 +65,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="instead of months, land the versions of this one day (the nightly increment)",
     )
     parser.add_argument("--threads", type=int, default=None, help="DuckDB threads (default: all cores)")
+    parser.add_argument(
+        "--parallel-months", type=int, default=2, help="months written at once, one cursor each (default: 2)"
+    )
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
     return parser
 
@@ -87,7 +90,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.day is not None:
         report = land_day(config, args.out, args.day, threads=args.threads)
     else:
-        report = generate(config, args.out, args.only_months, threads=args.threads)
+        report = generate(
+            config, args.out, args.only_months, threads=args.threads, parallel_months=args.parallel_months
+        )
     if args.json:
         print(
             json.dumps(

@@ -136,6 +136,15 @@ def deal_currency_sql(region: str, draw: str) -> str:
     )
 
 
+def user_id_sql(worker: str) -> str:
+    """CRM user id of a worker index (employee ids are the same number with an E)."""
+    return f"('U' || lpad(({worker} + 1)::varchar, 7, '0'))"
+
+
+def region_name_sql(index: str) -> str:
+    return f"(case {index} {' '.join(f'when {i} then {chr(39)}{r}{chr(39)}' for i, r in enumerate(REGIONS))} end)"
+
+
 def segment_sql(draw: str) -> str:
     return f"(case when {draw} < 0.60 then 'SMB' when {draw} < 0.92 then 'MidMarket' else 'Enterprise' end)"
 
@@ -179,6 +188,17 @@ class Company:
 
     def u(self, stream: str, a: str = "0", b: str = "0") -> str:
         return f"u('{stream}', ({a})::bigint, ({b})::bigint)"
+
+    def account_sql(self, a: str, region: str) -> dict[str, str]:
+        """Attributes of base account `a` (an index) in `region`: pure functions of the index, so the deal
+        queries compute them instead of joining the accounts table for strings (see `deals_sql`)."""
+        return {
+            "account_id": f"('ACC' || lpad(({a} + 1)::varchar, 8, '0'))",
+            "account_name": company_name_sql(self.u("cw", a), self.u("ck", a), self.u("cs", a)),
+            "segment": segment_sql(self.u("seg", a)),
+            "currency": deal_currency_sql(region, self.u("acur", a)),
+            "customer_id": f"('cus_' || lpad(({a} + 1)::varchar, 8, '0'))",
+        }
 
     def deal_month(self, index: int) -> DealMonth:
         first = self.config.month_start(index)
@@ -302,7 +322,8 @@ class Company:
         self._exec(
             """
             create or replace table holders as
-            select s.seat_id, inc.user_id as inc_user, succ.user_id as succ_user, t.turnover_day
+            select s.seat_id, inc.w as inc_w, succ.w as succ_w, inc.user_id as inc_user, succ.user_id as succ_user,
+                   t.turnover_day
             from seats s
             join workers inc on inc.w = s.seat_id
             left join turnovers t on t.seat_id = s.seat_id
@@ -310,10 +331,11 @@ class Company:
             """
         )
         self._exec(
-            """
+            f"""
             create or replace table ae_seats as
             select row_number() over (order by s.seat_id) - 1 as ae_ord, s.seat_id, s.team, s.pos as k, s.region,
-                   teams.n_ae, teams.n_se, h.inc_user, h.succ_user, h.turnover_day
+                   list_position({sql_list(REGIONS)}, s.region) - 1 as region_idx,
+                   teams.n_ae, teams.n_se, h.inc_w, h.succ_w, h.inc_user, h.succ_user, h.turnover_day
             from seats s join teams using (team) join holders h using (seat_id)
             where s.role = 'AE'
             """
@@ -321,7 +343,7 @@ class Company:
         self._exec(
             f"""
             create or replace table se_seats as
-            select s.seat_id, s.team, s.pos - {AES_PER_TEAM} as k, h.inc_user, h.succ_user, h.turnover_day
+            select s.seat_id, s.team, s.pos - {AES_PER_TEAM} as k, h.inc_w, h.succ_w, h.turnover_day
             from seats s join holders h using (seat_id)
             where s.role = 'SE'
             """
@@ -457,6 +479,7 @@ class Company:
         start = d(cfg.start_month)
         start_ts = f"timestamp '{cfg.start_ts.isoformat(sep=' ')}'"
         h = cfg.horizon_days
+        attrs = self.account_sql("a", "region")
         monthly_cases = " ".join(
             f"when '{seg}' then {lo} + {self.u('subamt', 'a')} * {hi - lo}" for seg, _, _, (lo, hi) in SEGMENTS
         )
@@ -464,10 +487,10 @@ class Company:
             f"""
             create or replace table accounts as
             select a, ae_ord, seat_id, team, region,
-                   'ACC' || lpad((a + 1)::varchar, 8, '0') as account_id,
-                   {company_name_sql(self.u("cw", "a"), self.u("ck", "a"), self.u("cs", "a"))} as account_name,
-                   {segment_sql(self.u("seg", "a"))} as segment,
-                   {deal_currency_sql("region", self.u("acur", "a"))} as currency,
+                   {attrs["account_id"]} as account_id,
+                   {attrs["account_name"]} as account_name,
+                   {attrs["segment"]} as segment,
+                   {attrs["currency"]} as currency,
                    {start} - (1 + floor({self.u("acreated", "a")} * 1095))::int as created_date,
                    case when {self.u("churn", "a")} < {CHURN_SHARE}
                         then {start} + (14 + floor({self.u("churnday", "a")} * {h - 14}))::int end as churn_date,
@@ -479,7 +502,7 @@ class Company:
             f"""
             create or replace table accounts as
             select *,
-                   'cus_' || lpad((a + 1)::varchar, 8, '0') as customer_id,
+                   {attrs["customer_id"]} as customer_id,
                    'sub_' || lpad((a + 1)::varchar, 8, '0') as subscription_id,
                    case when {self.u("yearly", "a")} < {YEARLY_BILLING_SHARE} then 'year' else 'month' end
                        as billing_interval,
@@ -684,8 +707,12 @@ class Company:
             f"then {lo} + sqrt({u('amt', m, 'i')} * {(hi - lo) * (mode - lo)}) "
             f"else {hi} - sqrt((1 - {u('amt', m, 'i')}) * {(hi - lo) * (hi - mode)}) end)"
         )
-        holder = "(case when {s}.turnover_day <= {day} then {s}.succ_user else {s}.inc_user end)"
+        # Join payloads are integers only: strings carried out of a join's build side trip an internal error in
+        # DuckDB 2.0.0 ("dict-surviving ...") once the tables span several row groups (10k payees). User ids,
+        # regions and account attributes are derived after the joins instead.
+        holder = user_id_sql("(case when {s}.turnover_day <= {day} then {s}.succ_w else {s}.inc_w end)")
         type_draw = u("type", m, "i")
+        acc = self.account_sql("w.account_index", "w.region")
         return f"""
             with core as (
                 select * from (select *{", " + core_extra if core_extra else ""} from ({self.deal_core_sql(month)}))
@@ -696,7 +723,8 @@ class Company:
                        case when {type_draw} < {p_new} then 'new'
                             when ({type_draw} - {p_new}) / {1 - p_new} < 0.6 then 'expansion' else 'renewal' end
                            as opportunity_type,
-                       ae.ae_ord, ae.seat_id, ae.team, ae.k, ae.region, ae.n_ae, ae.n_se,
+                       ae.ae_ord, ae.seat_id, ae.team, ae.k, {region_name_sql("ae.region_idx")} as region,
+                       ae.n_ae, ae.n_se,
                        {holder.format(s="ae", day="core.close_date")} as owner_user_id,
                        {holder.format(s="ae", day="core.created_date")} as creation_owner_user_id,
                        ae.ae_ord * {a_per} + floor({u("acct", m, "i")} * {a_per})::bigint as drawn_account,
@@ -726,15 +754,15 @@ class Company:
             select w.*,
                    'OPP{month.tag}-' || lpad(w.i::varchar, 8, '0') as opportunity_id,
                    case when w.account_index is null then 'ACN{month.tag}-' || lpad(w.i::varchar, 8, '0')
-                        else acc.account_id end as account_id,
+                        else {acc["account_id"]} end as account_id,
                    case when w.account_index is null
                         then {company_name_sql(u("ncw", m, "i"), u("nck", m, "i"), u("ncs", m, "i"))}
-                        else acc.account_name end as account_name,
-                   case when w.account_index is null then {segment_sql(u("nseg", m, "i"))} else acc.segment end
+                        else {acc["account_name"]} end as account_name,
+                   case when w.account_index is null then {segment_sql(u("nseg", m, "i"))} else {acc["segment"]} end
                        as segment,
                    case when w.account_index is null then {deal_currency_sql("w.region", u("ncur", m, "i"))}
-                        else acc.currency end as currency,
-                   acc.customer_id as base_customer_id,
+                        else {acc["currency"]} end as currency,
+                   case when w.account_index is not null then {acc["customer_id"]} end as base_customer_id,
                    (case when {u("term", m, "i")} < 0.6 then 12 when {u("term", m, "i")} < 0.85 then 24 else 36 end)
                        as contract_term_months,
                    w.is_won_type and w.partner_k is not null and {u("split", m, "i")} < {REVENUE_SPLIT_RATE}
@@ -748,7 +776,6 @@ class Company:
                    case when {u("esign", m, "i")} < 0.5 then -1 else 1 end
                        * (0.05 + 0.35 * {u("efactor", m, "i")}) as amount_edit_change
             from with_account w
-            left join accounts acc on acc.a = w.account_index
             left join ae_seats partner on partner.team = w.team and partner.k = w.partner_k
             left join se_seats se on se.team = w.team and se.k = w.se_k
             ) as deals

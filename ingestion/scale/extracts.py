@@ -28,6 +28,7 @@ from ingestion.scale.company import (
     Company,
     d,
     ts_at,
+    user_id_sql,
 )
 from ingestion.scale.config import CURRENCIES, NOMINAL_USD_PER_UNIT, REVENUE_SPLIT_RATE, add_months
 
@@ -54,10 +55,11 @@ class Window:
 
 
 class ExtractWriter:
-    def __init__(self, company: Company, out: Path) -> None:
+    def __init__(self, company: Company, out: Path, conn=None) -> None:
+        """`conn`: the connection (or a cursor of it, one per thread) the COPY statements run on."""
         self.company = company
         self.config = company.config
-        self.conn = company.conn
+        self.conn = conn if conn is not None else company.conn
         self.out = Path(out)
 
     # ---- deal month ranges ---------------------------------------------------------------------------------
@@ -211,7 +213,7 @@ class ExtractWriter:
             select account_id, account_name, segment, region, creation_owner_user_id, created_date, {created}
             from new_logos where {w.contains(created)}
             union all
-            select n.account_id, n.account_name, n.segment, n.region, h.succ_user, n.created_date,
+            select n.account_id, n.account_name, n.segment, n.region, {user_id_sql("h.succ_w")}, n.created_date,
                    {ts_at("h.turnover_day", 8)}
             from new_logos n join holders h using (seat_id)
             where h.turnover_day > n.created_date and {w.contains(ts_at("h.turnover_day", 8))}

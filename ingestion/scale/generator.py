@@ -6,6 +6,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
@@ -67,6 +68,10 @@ class ScaleSession:
         self.conn.execute(f"set temp_directory = '{self._tmp}'")
         self.conn.execute(f"set memory_limit = '{memory_limit}'")
         self.conn.execute("set enable_progress_bar = false")
+        # Deal queries join a range()-derived pipeline (probe) to small dimension tables (build). When a filter
+        # makes the deal side small, DuckDB 2.0.0 flips the sides and, at 10k payees, fails with an internal
+        # "dict-surviving join ... build pipeline is not single-source" error. The written order is the right one.
+        self.conn.execute("set disabled_optimizers = 'build_side_probe_side'")
         if threads:
             self.conn.execute(f"set threads = {int(threads)}")
         started = time.perf_counter()
@@ -79,15 +84,19 @@ class ScaleSession:
         self.conn.close()
         shutil.rmtree(self._tmp, ignore_errors=True)
 
-    def write(self, window: Window, entities: list[str] | None = None) -> list[tuple[str, Path, int]]:
-        return [(name, path, rows) for name, (path, rows) in self.writer.write_window(window, entities).items()]
+    def write(self, window: Window, entities: list[str] | None = None, writer=None) -> list[tuple[str, Path, int]]:
+        written = (writer or self.writer).write_window(window, entities)
+        return [(name, path, rows) for name, (path, rows) in written.items()]
 
-    def write_month(self, index: int) -> list[tuple[str, Path, int]]:
-        """Horizon month `index` (1-based); month 1 also lands the FX lead-in month before the horizon."""
+    def write_month(self, index: int, *, own_cursor: bool = False) -> list[tuple[str, Path, int]]:
+        """Horizon month `index` (1-based); month 1 also lands the FX lead-in month before the horizon.
+        `own_cursor`: run on a fresh cursor of the session's database, so several months can be written from
+        threads at once."""
+        writer = ExtractWriter(self.company, self.out, self.conn.cursor()) if own_cursor else self.writer
         written = []
         if index == 1:
-            written += self.write(month_window(self.config.fx_start), ["fx__rates"])
-        return written + self.write(month_window(self.config.month_start(index)))
+            written += self.write(month_window(self.config.fx_start), ["fx__rates"], writer)
+        return written + self.write(month_window(self.config.month_start(index)), writer=writer)
 
 
 @contextmanager
@@ -100,13 +109,20 @@ def session(config: ScaleConfig, out: Path, **kwargs):
 
 
 def generate(
-    config: ScaleConfig, out: Path, months: Iterable[int] | None = None, *, threads: int | None = None
+    config: ScaleConfig,
+    out: Path,
+    months: Iterable[int] | None = None,
+    *,
+    threads: int | None = None,
+    parallel_months: int = 2,
 ) -> ScaleReport:
     """Write the extracts of horizon months `months` (default: all of 1..config.months) under `out`.
 
     Files land in `<out>/<source>/<entity>/<entity>_<YYYY-MM>.<ext>`, one per entity per month with rows. The
     output is a pure function of `config`, so months can be written in separate calls (the benchmark lands
-    the closed month separately) and agree with a single call.
+    the closed month separately) and agree with a single call. `parallel_months` months are written at once,
+    each on its own cursor: DuckDB's CSV writing is partly sequential, and two months keep both cores of a
+    2-core machine busy (about a third faster); memory stays within the session's limit.
     """
     started = time.perf_counter()
     report = ScaleReport(config, Path(out))
@@ -116,8 +132,13 @@ def generate(
             raise ValueError(f"month {index} is outside the horizon 1..{config.months}")
     with session(config, out, threads=threads) as s:
         report.setup_seconds = s.setup_seconds
-        for index in indexes:
-            report.add(s.write_month(index))
+        if parallel_months <= 1:
+            for index in indexes:
+                report.add(s.write_month(index))
+        else:
+            with ThreadPoolExecutor(max_workers=parallel_months) as pool:
+                for written in pool.map(lambda index: s.write_month(index, own_cursor=True), indexes):
+                    report.add(written)
     report.seconds = time.perf_counter() - started
     return report
 
