@@ -470,6 +470,25 @@ def warehouse_counts(warehouse: Path, relations: Iterable[str]) -> dict[str, int
     return counts
 
 
+def rebuilt_from(warehouse: Path) -> dict[str, str]:
+    """The month each incremental engine model's latest build recomputed from ("all" for a full rebuild), from
+    intermediate.incremental_builds: what tells a nightly run that restarted years back from one that did not."""
+    import duckdb
+
+    if not warehouse.exists():
+        return {}
+    with duckdb.connect(str(warehouse), read_only=True) as conn:
+        try:
+            rows = conn.execute(
+                """select model_name, rebuilt_from from intermediate.incremental_builds
+                   qualify row_number() over (partition by model_name order by built_at desc) = 1
+                   order by model_name"""
+            ).fetchall()
+        except duckdb.Error:  # built by a version without the build log
+            return {}
+    return {name: month.isoformat() if month else "all" for name, month in rows}
+
+
 def pipeline_breakdown(measured: Measured, size_dir: Path) -> dict:
     """Split a pipeline step's wall time into loader, SQL, publication and overhead; profile its dbt models."""
     timeline = run_timeline(size_dir / "dagster_home")
@@ -502,6 +521,7 @@ def pipeline_breakdown(measured: Measured, size_dir: Path) -> dict:
         "startup_seconds": round(startup, 3) if startup is not None else None,
         "overhead_seconds": round(measured.seconds - sql - loader - publication, 3),
         "dagster_step_seconds": step_seconds,
+        "rebuilt_from": rebuilt_from(size_dir / "warehouse.duckdb"),
         "top_models": [
             {"model": n["name"], "seconds": n["execute_seconds"], "rows": rows.get(n["relation"])} for n in top
         ],
@@ -1180,9 +1200,12 @@ def render_markdown(data: dict) -> str:
             s = r.get("steps", {}).get(key)
             if not s or not s.get("top_models"):
                 continue
+            rebuilt = sorted(set((s.get("rebuilt_from") or {}).values()))
             out += [
                 "",
-                f"Profile, {STEP_LABELS[key]} (`{s.get('command', '')}`): {s.get('dbt_nodes', 0)} dbt nodes, SQL "
+                f"Profile, {STEP_LABELS[key]} (`{s.get('command', '')}`): {s.get('dbt_nodes', 0)} dbt nodes, "
+                + (f"incremental engine models recomputed from {', '.join(rebuilt)}; " if rebuilt else "")
+                + "SQL "
                 f"{_s(s.get('sql_model_seconds'))} s in models + {_s(s.get('sql_test_seconds'))} s in tests; "
                 "top models:",
                 "",

@@ -27,6 +27,7 @@ INCREMENTAL_ENGINE_MODELS = (
 
 
 def assert_incremental_models_match_full_rebuild(warehouse: Path, workdir: Path) -> None:
+    workdir.mkdir(parents=True, exist_ok=True)
     rebuilt = workdir / "full_rebuild.duckdb"
     shutil.copyfile(warehouse, rebuilt)
     models = " ".join(name.split(".")[1] for name in INCREMENTAL_ENGINE_MODELS)

@@ -208,7 +208,9 @@ select
     fx_rate,
     fx_rate_date,
     credit_amount,
-    churn_month,
+    -- only a churn that has happened by the evaluation: a row says what was known at its month, so a later
+    -- cancellation changes no earlier evaluation (and incremental runs need not recompute them)
+    case when churn_month <= evaluation_month then churn_month end as churn_month,
     paid_to_date_amount as paid_amount,
     uncollectible_amount,
     paid_invoice_id,

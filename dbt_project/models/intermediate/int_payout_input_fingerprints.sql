@@ -102,9 +102,16 @@ segment_inputs as (
 hr_inputs as (
     select
         payout_months.payout_id,
-        {{ row_fingerprint(['history.valid_from', 'history.valid_to', 'history.job_role',
-            'history.manager_employee_id', 'history.region', 'history.pay_currency',
-            'history.target_incentive_annual', 'history.hire_date', 'history.termination_date']) }} as hierarchy_row
+        -- the HR history as it stood by the month's end: an end date or termination after it is not an input
+        -- of this month yet (a termination in March does not change January's fingerprint)
+        {%- set payout_month_end = month_end('payout_months.payout_month') %}
+        {{ row_fingerprint([
+            'history.valid_from',
+            'case when history.valid_to <= ' ~ payout_month_end ~ ' then history.valid_to end',
+            'history.job_role', 'history.manager_employee_id', 'history.region', 'history.pay_currency',
+            'history.target_incentive_annual', 'history.hire_date',
+            'case when history.termination_date <= ' ~ payout_month_end ~ ' then history.termination_date end',
+        ]) }} as hierarchy_row
     from payout_months
     inner join {{ ref('int_employee_history') }} as history
         on payout_months.employee_id = history.employee_id
