@@ -245,7 +245,7 @@
   (run_query), so the model body, its pre-hook and its post-hook all see the same answer.
 -#}
 {% macro rebuild_from_month() -%}
-    {%- if var('partition_start_month') is none or this is none or not execute or not is_incremental() -%}
+    {%- if run_setting('partition_start_month') is none or this is none or not execute or not is_incremental() -%}
         {{ return(none) }}
     {%- endif -%}
     {%- set state = incremental_state_relation() -%}
@@ -276,7 +276,7 @@
         )
         select
             (select count(*) from seen) as seen_loads,
-            (select count(*) from seen where code_version <> '{{ var("spm_code_version") }}') as other_code,
+            (select count(*) from seen where code_version <> '{{ run_setting('spm_code_version') }}') as other_code,
             (select {{ month_start('min(change_date)') }} from changes) as first_change_month
     {%- endset -%}
     {%- set row = run_query(query).rows[0] -%}
@@ -284,7 +284,7 @@
     {%- if row[0] == 0 or row[1] > 0 -%}
         {{ return(none) }}
     {%- endif -%}
-    {%- set start = var('partition_start_month') | string -%}
+    {%- set start = run_setting('partition_start_month') | string -%}
     {%- if row[2] is not none and (row[2] | string)[:10] < start -%}
         {{ return((row[2] | string)[:10]) }}
     {%- endif -%}
@@ -350,7 +350,7 @@
     {%- set state = incremental_state_relation() -%}
     {%- set rebuilt_from = rebuild_from_month() -%}
     insert into {{ state }} (model_name, load_id, code_version, built_at)
-    select distinct '{{ this.identifier }}', loads.load_id, '{{ var("spm_code_version") }}', {{ dbt.current_timestamp() }}
+    select distinct '{{ this.identifier }}', loads.load_id, '{{ run_setting('spm_code_version') }}', {{ dbt.current_timestamp() }}
     from ({{ all_source_loads() }}) as loads
     where loads.load_id not in (
         select load_id from {{ state }} where model_name = '{{ this.identifier }}'
@@ -359,9 +359,9 @@
     values (
         '{{ this.identifier }}',
         {% if rebuilt_from is none %}cast(null as date){% else %}cast('{{ rebuilt_from }}' as date){% endif %},
-        {% if var('partition_start_month') is none %}cast(null as date)
-        {%- else %}cast('{{ var("partition_start_month") }}' as date){% endif %},
-        '{{ var("spm_code_version") }}',
+        {% if run_setting('partition_start_month') is none %}cast(null as date)
+        {%- else %}cast('{{ run_setting('partition_start_month') }}' as date){% endif %},
+        '{{ run_setting('spm_code_version') }}',
         {{ dbt.current_timestamp() }}
     )
 {%- endmacro %}

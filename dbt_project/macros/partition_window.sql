@@ -4,8 +4,8 @@
   is in the window.
 #}
 {% macro partition_window_filter(column) -%}
-    {%- set start = var('partition_start_month') -%}
-    {%- set end = var('partition_end_month') -%}
+    {%- set start = run_setting('partition_start_month') -%}
+    {%- set end = run_setting('partition_end_month') -%}
     {%- if start is not none and end is not none -%}
         {{ column }} between cast('{{ start }}' as date) and cast('{{ end }}' as date)
     {%- else -%}
@@ -15,8 +15,8 @@
 
 {#- The window's months as ISO dates (first days, inclusive), or none for "every month". -#}
 {% macro partition_window_months() -%}
-    {%- set start = var('partition_start_month') -%}
-    {%- set end = var('partition_end_month') -%}
+    {%- set start = run_setting('partition_start_month') -%}
+    {%- set end = run_setting('partition_end_month') -%}
     {%- if start is none or end is none -%}{{ return(none) }}{%- endif -%}
     {%- set first = modules.datetime.date.fromisoformat(start | string) -%}
     {%- set last = modules.datetime.date.fromisoformat(end | string) -%}

@@ -1,4 +1,4 @@
-"""Monthly partitions and how a partition window becomes dbt vars.
+"""Monthly partitions and how a partition window becomes dbt run settings (orchestration/lib/dbt_runs.py).
 
 Payouts are computed per calendar month, so the warehouse's partitioned assets are monthly. `end_offset=1`
 includes the current, still-open month: the nightly run refreshes it as a preview.
@@ -32,11 +32,11 @@ def months_in_window(start: datetime | date, end_exclusive: datetime | date) -> 
     return months
 
 
-def dbt_vars_for_window(start: datetime | date, end_exclusive: datetime | date) -> dict[str, str]:
-    """dbt vars for a partition window: inclusive first days of the first and last month.
+def dbt_settings_for_window(start: datetime | date, end_exclusive: datetime | date) -> dict[str, str]:
+    """dbt run settings for a partition window: inclusive first days of the first and last month.
 
     Pure and unit-tested: this is the only translation between Dagster's half-open time windows and the
-    `partition_start_month` / `partition_end_month` vars the incremental models filter and delete on.
+    `partition_start_month` / `partition_end_month` settings the incremental models filter and delete on.
     """
     months = months_in_window(start, end_exclusive)
     return {"partition_start_month": months[0].isoformat(), "partition_end_month": months[-1].isoformat()}
@@ -47,7 +47,7 @@ RANGE_END_TAG = "dagster/asset_partition_range_end"
 PARTITION_TAG = "dagster/partition"
 
 
-def dbt_vars_for_run_tags(tags: dict[str, str]) -> dict[str, str]:
+def dbt_settings_for_run_tags(tags: dict[str, str]) -> dict[str, str]:
     """The partition window of the *run*, for the unpartitioned dbt models it also builds.
 
     The engine's incremental intermediate models are not partitioned assets (they hold every month), but a run

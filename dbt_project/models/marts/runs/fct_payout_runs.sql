@@ -16,7 +16,7 @@
 select
     {{ dbt.concat(["'" ~ spm_run_id() ~ "'", "'@'", "payouts.payout_id"]) }} as payout_run_id,
     cast('{{ spm_run_id() }}' as {{ dbt.type_string() }}) as run_id,
-    cast('{{ var("spm_code_version") }}' as {{ dbt.type_string() }}) as code_version,
+    cast('{{ run_setting('spm_code_version') }}' as {{ dbt.type_string() }}) as code_version,
     cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as {{ dbt.type_timestamp() }}) as run_started_at,
     payouts.payout_id,
     payouts.employee_id,
