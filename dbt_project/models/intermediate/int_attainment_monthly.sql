@@ -33,7 +33,7 @@ select
     coalesce(credited.credit_count, 0) as credit_count,
     case
         when quotas.quota_amount > 0
-            then cast(round(coalesce(credited.credited_amount, 0) / quotas.quota_amount, 6) as decimal(18, 6))
+            then {{ exact_division('coalesce(credited.credited_amount, 0)', 'quotas.quota_amount') }}
     end as attainment
 from payee_months
 left join quotas

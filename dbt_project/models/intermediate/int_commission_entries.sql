@@ -327,10 +327,10 @@ select
     classified.churn_month,
     segments.quota_amount,
     case when segments.quota_amount > 0
-        then cast(round(classified.cumulative_credit_before / segments.quota_amount, 6) as decimal(18, 6)) end
+        then {{ exact_division('classified.cumulative_credit_before', 'segments.quota_amount') }} end
         as attainment_before,
     case when segments.quota_amount > 0
-        then cast(round(classified.cumulative_credit_after / segments.quota_amount, 6) as decimal(18, 6)) end
+        then {{ exact_division('classified.cumulative_credit_after', 'segments.quota_amount') }} end
         as attainment_after,
     classified.amount_before,
     classified.amount_after,

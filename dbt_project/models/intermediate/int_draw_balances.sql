@@ -44,7 +44,7 @@ draw_amounts as (
             when draw_kind is not null
                 and {{ dbt.datediff(month_start('hire_date'), 'payout_month', 'month') }} + 1
                     between 1 and draw_months_from_hire
-                then cast(round(draw_monthly_share * target_incentive_annual / 12, 2) as decimal(18, 2))
+                then {{ exact_division('draw_monthly_share * target_incentive_annual', '12', 2) }}
             else cast(0 as decimal(18, 2))
         end as draw_amount
     from months

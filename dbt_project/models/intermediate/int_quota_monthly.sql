@@ -54,6 +54,6 @@ select
     cast(round(sheet_quota_amount * fx_rate, 2) as decimal(18, 2)) as full_quota_amount,
     days_in_month,
     active_days,
-    cast(round(round(sheet_quota_amount * fx_rate, 2) * active_days / days_in_month, 2) as decimal(18, 2))
+    {{ exact_division('round(sheet_quota_amount * fx_rate, 2) * active_days', 'days_in_month', 2) }}
         as quota_amount
 from converted

@@ -44,14 +44,14 @@ select
     pay_currency as currency_code,
     credited_amount as mtd_credited_amount,
     quota_amount as mtd_quota_amount,
-    case when quota_amount > 0 then cast(round(credited_amount / quota_amount, 6) as decimal(18, 6)) end
+    case when quota_amount > 0 then {{ exact_division('credited_amount', 'quota_amount') }} end
         as mtd_attainment,
     cast(qtd_credited_amount as decimal(18, 2)) as qtd_credited_amount,
     cast(qtd_quota_amount as decimal(18, 2)) as qtd_quota_amount,
-    case when qtd_quota_amount > 0 then cast(round(qtd_credited_amount / qtd_quota_amount, 6) as decimal(18, 6)) end
+    case when qtd_quota_amount > 0 then {{ exact_division('qtd_credited_amount', 'qtd_quota_amount') }} end
         as qtd_attainment,
     cast(ytd_credited_amount as decimal(18, 2)) as ytd_credited_amount,
     cast(ytd_quota_amount as decimal(18, 2)) as ytd_quota_amount,
-    case when ytd_quota_amount > 0 then cast(round(ytd_credited_amount / ytd_quota_amount, 6) as decimal(18, 6)) end
+    case when ytd_quota_amount > 0 then {{ exact_division('ytd_credited_amount', 'ytd_quota_amount') }} end
         as ytd_attainment
 from to_date

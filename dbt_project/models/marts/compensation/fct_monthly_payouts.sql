@@ -144,8 +144,7 @@ select
     segment_status.quota_amount,
     cast(coalesce(segment_attainment.counted_credit_amount, 0) as decimal(18, 2)) as period_credited_amount,
     case when segment_status.quota_amount > 0
-        then cast(round(coalesce(segment_attainment.counted_credit_amount, 0) / segment_status.quota_amount, 6)
-            as decimal(18, 6))
+        then {{ exact_division('coalesce(segment_attainment.counted_credit_amount, 0)', 'segment_status.quota_amount') }}
     end as period_attainment,
     caps.cap_amount,
     cast(coalesce(line_totals.gross_commission_amount, 0) as decimal(18, 2)) as gross_commission_amount,

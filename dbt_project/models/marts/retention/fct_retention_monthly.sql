@@ -110,13 +110,13 @@ select
     cast(retention.starting_arr_12m as decimal(18, 2)) as starting_arr_12m,
     retention.starting_customers_12m,
     case when retention.starting_arr_12m > 0
-        then cast(round(retention.retained_arr_12m / retention.starting_arr_12m, 4) as decimal(9, 4)) end
+        then cast({{ exact_division('retention.retained_arr_12m', 'retention.starting_arr_12m', 4) }} as decimal(9, 4)) end
         as net_revenue_retention_12m,
     case when retention.starting_arr_12m > 0
-        then cast(round(retention.gross_retained_arr_12m / retention.starting_arr_12m, 4) as decimal(9, 4)) end
+        then cast({{ exact_division('retention.gross_retained_arr_12m', 'retention.starting_arr_12m', 4) }} as decimal(9, 4)) end
         as gross_revenue_retention_12m,
     case when retention.starting_customers_12m > 0
-        then cast(round(1.0 * retention.retained_customers_12m / retention.starting_customers_12m, 4) as decimal(9, 4))
+        then cast({{ exact_division('1.0 * retention.retained_customers_12m', 'retention.starting_customers_12m', 4) }} as decimal(9, 4))
     end as logo_retention_12m
 from report_keys
 left join movements
