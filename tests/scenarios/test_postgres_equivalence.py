@@ -15,21 +15,12 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from engines import COMPARED_MARTS
 from engines.postgres import copy_raw_layer, dbt_build, postgres_bin_dir, temporary_postgres
 
 from .harness import Warehouse
 
 pytestmark = pytest.mark.slow
-
-COMPARED = (
-    # every mart finance and BI read about pay, quota and retention; whole rows, explanations included
-    "marts.fct_monthly_payouts",
-    "marts.fct_commission_ledger",
-    "marts.fct_attainment",
-    "marts.fct_quota",
-    "marts.fct_retention_monthly",
-    "marts.fct_customer_arr_monthly",
-)
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +48,7 @@ def _assert_same_marts(duckdb_path: Path, postgres) -> None:
             cursor.execute(sql)
             return cursor.fetchall()
 
-        for table in COMPARED:
+        for table in COMPARED_MARTS:
             in_duckdb, in_postgres = _rows(lambda sql: d.execute(sql).fetchall(), table), _rows(fetch_pg, table)
             assert in_duckdb, f"{table} is empty: the comparison would prove nothing"
             only_duckdb = sorted(set(in_duckdb) - set(in_postgres))[:3]

@@ -26,21 +26,13 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from engines import COMPARED_MARTS
 from engines.spark import copy_raw_layer, dbt, dbt_env, missing_requirement, read_tables
 
 from .harness import Warehouse
 
 pytestmark = pytest.mark.slow
 
-COMPARED = [
-    # every mart finance and BI read about pay, quota and retention; whole rows, explanations included
-    "marts.fct_monthly_payouts",
-    "marts.fct_commission_ledger",
-    "marts.fct_attainment",
-    "marts.fct_quota",
-    "marts.fct_retention_monthly",
-    "marts.fct_customer_arr_monthly",
-]
 RUN_ID = "engine-equivalence"
 
 
@@ -88,7 +80,7 @@ def test_scenario_library_pays_the_same_on_spark_as_on_duckdb(scenario_warehouse
     spark_dir = tmp_path / "spark"
     assert copy_raw_layer(scenario_warehouse.path, spark_dir) > 10
     _ok(dbt(tmp_path / "dbt", dbt_env(spark_dir), "run"))
-    _assert_same_marts(scenario_warehouse.path, spark_dir, dict.fromkeys(COMPARED, ()))
+    _assert_same_marts(scenario_warehouse.path, spark_dir, dict.fromkeys(COMPARED_MARTS, ()))
 
 
 def test_generated_company_pays_the_same_on_spark_as_on_duckdb(small_company_landing: Path, spark_ready, tmp_path):
@@ -120,7 +112,7 @@ def test_generated_company_pays_the_same_on_spark_as_on_duckdb(small_company_lan
 
     # the rerun replaced its own rows of the window on both engines (fct_payout_runs keeps one row per payee-month
     # of this run id); the run start time is the only column that differs between two runs
-    compared = {**dict.fromkeys(COMPARED, ()), "marts.fct_payout_runs": ("run_started_at",)}
+    compared = {**dict.fromkeys(COMPARED_MARTS, ()), "marts.fct_payout_runs": ("run_started_at",)}
     _assert_same_marts(warehouse, spark_dir, compared)
     with duckdb.connect(str(warehouse), read_only=True) as d:
         runs, payouts = d.execute(
