@@ -29,6 +29,10 @@ class Column:
     allowed: tuple[str, ...] | None = None
     """Closed vocabulary (e.g. invoice status). A value outside it is a quarantinable row error."""
     non_negative: bool = False
+    not_after_load: bool = False
+    """The time the source system last changed the record. A value later than the load (beyond the loader's
+    clock tolerance) is a quarantinable row error: versions are ordered by it, so a record stamped in the future
+    would outrank every real correction until that date arrives."""
 
 
 @dataclass(frozen=True)
@@ -67,6 +71,11 @@ def _c(name: str, type_: str, nullable: bool = True, **kw) -> Column:
     return Column(name=name, type=type_, nullable=nullable, **kw)
 
 
+def _extracted_at(name: str) -> Column:
+    """The source's last-change timestamp: required, and never later than the load."""
+    return Column(name=name, type="timestamp", nullable=False, not_after_load=True)
+
+
 CONTRACTS: tuple[SourceContract, ...] = (
     SourceContract(
         source="crm",
@@ -78,7 +87,7 @@ CONTRACTS: tuple[SourceContract, ...] = (
             _c("full_name", "varchar", False),
             _c("email", "varchar"),
             _c("is_active", "boolean", False),
-            _c("last_modified", "timestamp", False),
+            _extracted_at("last_modified"),
         ),
         version_key=("user_id", "last_modified"),
         record_key=("user_id",),
@@ -95,7 +104,7 @@ CONTRACTS: tuple[SourceContract, ...] = (
             _c("region", "varchar", False, allowed=("NA", "EMEA", "APAC", "LATAM")),
             _c("owner_user_id", "varchar"),
             _c("created_date", "date", False),
-            _c("last_modified", "timestamp", False),
+            _extracted_at("last_modified"),
         ),
         version_key=("account_id", "last_modified"),
         record_key=("account_id",),
@@ -134,7 +143,7 @@ CONTRACTS: tuple[SourceContract, ...] = (
             _c("is_closed", "boolean", False),
             _c("is_won", "boolean", False),
             _c("contract_term_months", "integer"),
-            _c("last_modified", "timestamp", False),
+            _extracted_at("last_modified"),
         ),
         version_key=("opportunity_id", "last_modified"),
         record_key=("opportunity_id",),
@@ -154,7 +163,7 @@ CONTRACTS: tuple[SourceContract, ...] = (
             _c("split_type", "varchar", False, allowed=("revenue", "overlay")),
             _c("split_percent", PERCENT, False, non_negative=True),
             _c("is_deleted", "boolean", False),
-            _c("last_modified", "timestamp", False),
+            _extracted_at("last_modified"),
         ),
         version_key=("split_id", "last_modified"),
         record_key=("split_id",),
@@ -180,7 +189,7 @@ CONTRACTS: tuple[SourceContract, ...] = (
             _c("target_incentive_annual", MONEY, False, non_negative=True),
             _c("effective_from", "date", False),
             _c("effective_to", "date"),
-            _c("last_modified", "timestamp", False),
+            _extracted_at("last_modified"),
         ),
         version_key=("employee_id", "effective_from", "last_modified"),
         record_key=("employee_id", "effective_from"),
@@ -197,7 +206,7 @@ CONTRACTS: tuple[SourceContract, ...] = (
             _c("is_paid", "boolean", False),
             _c("start_date", "date", False),
             _c("end_date", "date", False),
-            _c("last_modified", "timestamp", False),
+            _extracted_at("last_modified"),
         ),
         version_key=("leave_id", "last_modified"),
         record_key=("leave_id",),
@@ -213,7 +222,7 @@ CONTRACTS: tuple[SourceContract, ...] = (
             _c("customer_name", "varchar", False),
             _c("currency", "varchar", False),
             _c("created_at", "timestamp", False),
-            _c("last_modified", "timestamp", False),
+            _extracted_at("last_modified"),
         ),
         version_key=("customer_id", "last_modified"),
         record_key=("customer_id",),
@@ -233,7 +242,7 @@ CONTRACTS: tuple[SourceContract, ...] = (
             _c("billing_interval", "varchar", False, allowed=("month", "year")),
             _c("recurring_amount", MONEY, False, non_negative=True),
             _c("currency", "varchar", False),
-            _c("last_modified", "timestamp", False),
+            _extracted_at("last_modified"),
         ),
         version_key=("subscription_id", "last_modified"),
         record_key=("subscription_id",),
@@ -254,7 +263,7 @@ CONTRACTS: tuple[SourceContract, ...] = (
             _c("currency", "varchar", False),
             _c("status", "varchar", False, allowed=("draft", "open", "paid", "void", "uncollectible")),
             _c("paid_at", "timestamp"),
-            _c("last_modified", "timestamp", False),
+            _extracted_at("last_modified"),
         ),
         version_key=("invoice_id", "last_modified"),
         record_key=("invoice_id",),
@@ -270,7 +279,7 @@ CONTRACTS: tuple[SourceContract, ...] = (
             _c("period_start", "date", False),
             _c("quota_amount", MONEY, False, non_negative=True),
             _c("currency", "varchar", False),
-            _c("updated_at", "timestamp", False),
+            _extracted_at("updated_at"),
         ),
         version_key=("employee_id", "period_type", "period_start", "updated_at"),
         record_key=("employee_id", "period_type", "period_start"),

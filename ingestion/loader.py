@@ -26,6 +26,10 @@ Rule choices (documented here because the spec is silent):
 * Empty or whitespace-only text is null (CSV empty string = null; JSON null or a missing key = null).
 * NaN/±inf in a numeric column -> `finite:<col>`; in a `non_negative` column NaN and -inf additionally break
   `non_negative:<col>` (so NaN in an amount yields both rules). A value < 0 -> `non_negative:<col>`.
+* A last-change timestamp (`last_modified`, `updated_at`: `Column.not_after_load`) later than the load time
+  plus `FUTURE_TOLERANCE` (1 day: clock skew and time zones) -> `not_future:<col>`. Versions are ordered by it,
+  so a future stamp would outrank every real correction until that date. Business dates (close dates, HR
+  effective dates) may lie in the future and are not checked.
 * A value that cannot be cast -> `type:<col>:<contract type>`; for JSONL an object/array where a scalar is
   expected is a type error too. `allowed_values` is checked only on values that cast.
 * Decimals are rounded to the contract scale by the cast (e.g. a double-precision FX rate in Parquet), not
@@ -48,7 +52,7 @@ import hashlib
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -68,6 +72,7 @@ from ingestion.landing import (
 from ingestion.sql import ident, literal, sql_type
 
 __all__ = [
+    "FUTURE_TOLERANCE",
     "LOADED_FILES_TABLE",
     "QUARANTINE_TABLE",
     "RAW_SCHEMA",
@@ -86,6 +91,8 @@ log = logging.getLogger(__name__)
 RAW_SCHEMA = "raw"
 LOADED_FILES_TABLE = "_loaded_files"
 QUARANTINE_TABLE = "_quarantine"
+FUTURE_TOLERANCE = timedelta(days=1)
+"""How far a source's last-change timestamp may lie after the load time before the row is quarantined."""
 SCHEMA_DRIFT_TABLE = "_schema_drift"
 
 METADATA_COLUMNS: tuple[tuple[str, str], ...] = (
@@ -202,6 +209,7 @@ class _ColumnPlan:
     nullable: bool
     allowed: tuple[str, ...] | None
     non_negative: bool
+    not_after_load: bool
 
     @property
     def raw(self) -> str:
@@ -244,7 +252,11 @@ def ensure_raw_tables(conn: duckdb.DuckDBPyConnection, contracts: Iterable[Sourc
 
 
 def load_all(
-    conn: duckdb.DuckDBPyConnection, landing_dir: Path, contracts: Iterable[SourceContract] = CONTRACTS
+    conn: duckdb.DuckDBPyConnection,
+    landing_dir: Path,
+    contracts: Iterable[SourceContract] = CONTRACTS,
+    *,
+    future_tolerance: timedelta = FUTURE_TOLERANCE,
 ) -> dict[str, LoadResult]:
     """Load every entity, each in its own transaction, in contract order; keyed by `<source>__<entity>`.
 
@@ -253,7 +265,7 @@ def load_all(
     """
     contracts = list(contracts)
     ensure_raw_tables(conn, contracts)
-    return {c.name: load_entity(conn, landing_dir, c) for c in contracts}
+    return {c.name: load_entity(conn, landing_dir, c, future_tolerance=future_tolerance) for c in contracts}
 
 
 def load_entity(
@@ -262,12 +274,14 @@ def load_entity(
     contract: SourceContract,
     *,
     now: datetime | None = None,
+    future_tolerance: timedelta = FUTURE_TOLERANCE,
 ) -> LoadResult:
     """Load all new files of one entity from `landing_dir / contract.landing_glob` into its raw table.
 
     `now` stamps `_loaded_at` and the metadata tables (UTC; naive values are taken as UTC); pass it for
-    reproducible tests. Must not be called inside an open transaction on `conn`: the load is its own
-    transaction so that it can roll back as a whole.
+    reproducible tests. `future_tolerance` is how far a last-change timestamp may lie after `now` (clock skew
+    between the source and us) before the row is quarantined as `not_future`. Must not be called inside an open
+    transaction on `conn`: the load is its own transaction so that it can roll back as a whole.
     """
     landing_dir = Path(landing_dir)
     loaded_at = _as_utc_naive(now)
@@ -279,7 +293,7 @@ def load_entity(
         _create_tables(conn, [contract])
         plans = _column_plans(conn, contract)
         new_files, skipped = _partition_files(conn, paths, landing_dir, contract)
-        stats = [_load_file(conn, contract, plans, landed, loaded_at) for landed in new_files]
+        stats = [_load_file(conn, contract, plans, landed, loaded_at, future_tolerance) for landed in new_files]
         conn.commit()
     except BaseException:
         _rollback(conn)
@@ -374,6 +388,7 @@ def _column_plans(conn: duckdb.DuckDBPyConnection, contract: SourceContract) -> 
             nullable=c.nullable,
             allowed=c.allowed,
             non_negative=c.non_negative,
+            not_after_load=c.not_after_load,
         )
         for i, c in enumerate(contract.columns)
     ]
@@ -440,6 +455,7 @@ def _load_file(
     plans: Sequence[_ColumnPlan],
     landed: LandedFile,
     loaded_at: datetime,
+    future_tolerance: timedelta,
 ) -> _FileStats:
     """Stage, validate, classify and insert one file. Runs inside the caller's transaction."""
     load_id = _load_id(contract, landed.sha256)
@@ -458,7 +474,7 @@ def _load_file(
         )
     unexpected = [name for name in staged.columns if name not in contract_names]
 
-    conn.execute(_checked_sql(plans, staged))
+    conn.execute(_checked_sql(plans, staged, loaded_at + future_tolerance))
     conn.execute(_classified_sql(contract, plans))
     conn.execute(_insert_raw_sql(contract, plans), [load_id, loaded_at, rel])
     context = [load_id, contract.name, rel]
@@ -567,7 +583,7 @@ def _in_list(values: Iterable[str]) -> str:
     return "(" + ", ".join(literal(v) for v in values) + ")"
 
 
-def _column_checks(plan: _ColumnPlan) -> list[str]:
+def _column_checks(plan: _ColumnPlan, latest_allowed: datetime) -> list[str]:
     """Row-rule expressions for one column; each yields a {rule, detail} struct or NULL.
 
     Details describe the rule, never the value: the value itself is in `raw_record`, which stays in the
@@ -600,17 +616,25 @@ def _column_checks(plan: _ColumnPlan) -> list[str]:
         nan_or_minus_inf = f"lower(trim({raw}, {_WHITESPACE})) IN {_in_list(_NEGATIVE_OR_NAN)}"
         negative = f"coalesce({typed} < 0, false) OR coalesce({nan_or_minus_inf}, false)"
         checks.append(_violation(negative, f"non_negative:{name}", "value must be a number >= 0"))
+    if plan.not_after_load:
+        checks.append(
+            _violation(
+                f"coalesce({typed} > TIMESTAMP {literal(latest_allowed.isoformat(sep=' '))}, false)",
+                f"not_future:{name}",
+                "timestamp is later than the load time (beyond the clock tolerance)",
+            )
+        )
     return checks
 
 
-def _checked_sql(plans: Sequence[_ColumnPlan], staged: StagedFile) -> str:
+def _checked_sql(plans: Sequence[_ColumnPlan], staged: StagedFile, latest_allowed: datetime) -> str:
     """One pass over the staged file: raw text -> typed columns plus the list of broken rules per row."""
     raw_columns = ",\n        ".join(
         f"{_blank_to_null(staged.value_sql(p.name))} AS {p.raw}, {staged.nested_sql(p.name)} AS {p.nested}"
         for p in plans
     )
     typed_columns = ",\n        ".join(f"{_typed_sql(p)} AS {p.typed}" for p in plans)
-    checks = [check for p in plans for check in _column_checks(p)]
+    checks = [check for p in plans for check in _column_checks(p, latest_allowed)]
     violations = f"list_filter([{', '.join(checks)}], lambda x: x IS NOT NULL)" if checks else "[]"
     return f"""
 CREATE OR REPLACE TEMP TABLE {ident(_CHECKED_TABLE)} AS

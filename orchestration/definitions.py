@@ -48,6 +48,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
                 plans_dir=str(settings.plans_dir),
                 serving_path=str(settings.serving_path),
                 max_payout_change_ratio=settings.max_payout_change_ratio,
+                future_tolerance_days=settings.future_tolerance_days,
             ),
             "dbt": DbtCliResource(
                 project_dir=spm_dbt_project,

@@ -40,6 +40,7 @@ class Settings:
     close_business_day: int
     close_holidays: frozenset[date]
     alert_webhook_url: str | None
+    future_tolerance_days: float
 
     @classmethod
     def for_data_dir(cls, data_dir: Path) -> Settings:
@@ -60,6 +61,9 @@ class Settings:
             close_holidays=frozenset(),
             # Where failed runs are reported besides the log (a Slack-style incoming webhook); None = log only.
             alert_webhook_url=None,
+            # How far a source's last-change timestamp may lie after the load before the row is quarantined
+            # (`not_future`, ingestion/loader.py): clock skew between the source system and us.
+            future_tolerance_days=1.0,
         )
 
     @classmethod
@@ -79,6 +83,9 @@ class Settings:
             close_business_day=int(os.environ.get("SPM_CLOSE_BUSINESS_DAY", str(base.close_business_day))),
             close_holidays=_dates("SPM_CLOSE_HOLIDAYS", base.close_holidays),
             alert_webhook_url=os.environ.get("SPM_ALERT_WEBHOOK_URL") or base.alert_webhook_url,
+            future_tolerance_days=float(
+                os.environ.get("SPM_FUTURE_TOLERANCE_DAYS", str(base.future_tolerance_days))
+            ),
         )
 
     def export_to_environment(self) -> None:

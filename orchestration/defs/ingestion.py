@@ -6,6 +6,7 @@ payout-relevant quarantined row is unresolved. Every asset that writes the wareh
 run holds the warehouse lock (orchestration/lib/run_lock.py) from its start and a second writing run fails fast.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import dagster as dg
@@ -47,7 +48,9 @@ def _ingestion_asset(contract: SourceContract) -> dg.AssetsDefinition:
         landing_dir = Path(platform.landing_dir)
         with warehouse.connect() as conn:
             ensure_raw_tables(conn, [contract])
-            result = load_entity(conn, landing_dir, contract)
+            result = load_entity(
+                conn, landing_dir, contract, future_tolerance=timedelta(days=platform.future_tolerance_days)
+            )
             quarantined_total, sample = conn.execute(
                 """select count(*), list(record_key || ' (' || rule || ')' order by source_file, source_row)[1:5]
                    from raw._quarantine where entity = ?""",

@@ -36,3 +36,4 @@ class PlatformResource(dg.ConfigurableResource):
     plans_dir: str
     serving_path: str
     max_payout_change_ratio: float = 0.5
+    future_tolerance_days: float = 1.0

@@ -134,6 +134,75 @@ def _payout_change_sql(ctx: GateContext) -> str:
     """
 
 
+def _hierarchy_cycle_sql(ctx: GateContext) -> str:
+    """Managers who are their own manager through the HR chain on some day of the months being published.
+
+    The roll-up walk (int_team_credits) is bounded, so a cycle cannot hang a run; but it would credit a
+    manager with their own manager's deals, which no plan intends. The chain is checked on the first day of each
+    month and on every day an HR row takes effect inside it (the only days the chain can change). Each cycle is
+    reported once, from its smallest employee id, on the first day it exists.
+    """
+    months = ctx.month_list_sql
+    return f"""
+        with recursive check_days as (
+            select distinct day from (
+                select unnest([{months}]) as day
+                union all
+                select valid_from from intermediate.int_employee_history
+                where cast(date_trunc('month', valid_from) as date) in ({months})
+            )
+        ),
+        edges as (
+            select check_days.day, h.employee_id, h.manager_employee_id
+            from check_days
+            join intermediate.int_employee_history as h
+              on check_days.day between h.valid_from and coalesce(h.valid_to, date '9999-12-31')
+            where h.manager_employee_id is not null
+        ),
+        walk as (
+            select day, employee_id as start_id, manager_employee_id as current_id,
+                   [employee_id, manager_employee_id] as chain
+            from edges
+            union all
+            select walk.day, walk.start_id, edges.manager_employee_id,
+                   list_append(walk.chain, edges.manager_employee_id)
+            from walk
+            join edges on edges.day = walk.day and edges.employee_id = walk.current_id
+            -- stop at the start (a cycle) or at anyone already on the chain (a cycle not through the start)
+            where walk.current_id <> walk.start_id
+              and not list_contains(walk.chain[1:len(walk.chain) - 1], walk.current_id)
+        )
+        select 'manager chain ' || array_to_string(chain, ' -> ') || ' on ' || cast(min(day) as varchar)
+        from walk
+        where current_id = start_id and start_id = list_min(chain)
+        group by chain
+    """
+
+
+def _hr_overlap_sql(ctx: GateContext) -> str:
+    """HR rows of one employee whose stated effective ranges overlap, on days that can reach these payouts.
+
+    The history model ends a row the day before the next one starts, so an overlap would silently resolve to
+    "the later row wins" for role, manager, region, currency and target incentive. HR sent two answers for
+    those days; which one is right is HR's call, not ours. Days from the start of the earliest published month's
+    year count, because a segment's quota and draws are prorated over a period of up to a year.
+    """
+    first, last = min(ctx.months), max(ctx.months)
+    return f"""
+        with ranked as (
+            select employee_id, effective_from, effective_to,
+                   lead(effective_from) over (partition by employee_id order by effective_from) as next_from
+            from staging.stg_hr__workers
+        )
+        select 'employee ' || employee_id || ': HR row effective ' || cast(effective_from as varchar) || ' to '
+               || cast(effective_to as varchar) || ' overlaps the row effective ' || cast(next_from as varchar)
+        from ranked
+        where effective_to >= next_from
+          and next_from <= date '{last.isoformat()}' + interval 1 month - interval 1 day
+          and effective_to >= date '{first.replace(month=1).isoformat()}'
+    """
+
+
 _OWN_COMMISSION = "net_payout_amount - draw_amount - draw_recovery_amount - prior_period_adjustment_amount"
 
 
@@ -190,6 +259,16 @@ GATES: tuple[Gate, ...] = (
             where {_in_months("credit_month", ctx)} and is_current and employee_id is null
         """
         ),
+    ),
+    Gate(
+        "manager_hierarchy_has_no_cycles",
+        "no employee is their own manager, directly or up the HR chain, on any day of the months being published",
+        _hierarchy_cycle_sql,
+    ),
+    Gate(
+        "hr_effective_ranges_do_not_overlap",
+        "no employee has two HR rows whose effective ranges overlap on a day that can reach the months' payouts",
+        _hr_overlap_sql,
     ),
     Gate(
         "revenue_splits_sum_to_100",
