@@ -157,7 +157,7 @@ def test_wrong_token_fails_naming_connector_entity_and_status_and_lands_nothing(
         run_connector(connector(api), landing, state)
 
     err = raised.value
-    assert err.http_status == 401
+    assert err.http_status == 401 and not err.pending
     assert "billing_api" in str(err) and "HTTP 401" in str(err) and "not retried" in str(err)
     assert err.entity in ("billing__invoices", "billing__customers")
     assert "wrong-token" not in str(err) and TOKEN not in str(err)
@@ -267,3 +267,22 @@ connectors:
     with pytest.raises(ValueError, match=r"bad.yaml: .*'refunds'.* has no contract"):
         load_connectors(bad)
     assert load_connectors(None) == ()
+
+
+def test_landing_failure_after_a_complete_extract_is_landed_by_the_next_run(api, dirs):
+    landing, state = dirs
+    blocker = landing / "billing" / "invoices"
+    blocker.parent.mkdir(parents=True)
+    blocker.write_text("not a folder")  # the invoices folder cannot be created: landing fails
+
+    with pytest.raises(ConnectorError, match=r"the extract is kept and lands on the next run") as raised:
+        run_connector(connector(api), landing, state)
+    assert raised.value.pending
+    blocker.unlink()
+    api.requests.clear()
+
+    result = run_connector(connector(api), landing, state)
+
+    # the cursor had moved, so the records come from the kept extract, not from the API again
+    assert result.rows("billing__invoices") == 5
+    assert {r.query.get("since") for r in api.requests_to("/v1/invoices")} == {"2025-01-05T10:00:00Z"}

@@ -2,10 +2,11 @@
 
 Failure semantics (docs/connectors.md has the table):
 
-* **Extraction fails** (HTTP error after retries, timeout, invalid JSON, database error): dlt rolls the
-  incremental state back and the partial extract package is dropped, so nothing lands and the next run asks
-  for the same records again. The error is a `ConnectorError` naming the connector, the entity and the cause
-  (HTTP status, timeout, ...) but never a secret, a URL query or a response body.
+* **Extraction fails** (HTTP error after retries, timeout, invalid JSON, database error): dlt commits a load
+  package and the incremental state only after the whole extract succeeded, so nothing lands and the next run
+  asks for the same records again (pinned by the tests, so a dlt upgrade that changed this would show). The
+  error is a `ConnectorError` naming the connector, the entity and the cause (HTTP status, timeout, ...) but
+  never a secret, a URL query or a response body.
 * **Landing fails after a complete extract** (disk full, permissions): the cursor has moved, but the extract
   is kept as a pending dlt load package and the next run lands it before extracting anything new: files
   arrive at least once, and the loader's duplicate check makes "more than once" harmless.
@@ -26,15 +27,20 @@ log = logging.getLogger(__name__)
 
 
 class ConnectorError(RuntimeError):
-    """A connector run failed; nothing from its extract landed. Attributes allow routing without parsing."""
+    """A connector run failed. Attributes allow routing (alert per status, ...) without parsing the message."""
 
-    def __init__(self, connector: str, entity: str | None, cause: str, http_status: int | None = None) -> None:
+    def __init__(
+        self, connector: str, entity: str | None, cause: str, http_status: int | None = None, pending: bool = False
+    ) -> None:
         self.connector = connector
         self.entity = entity
         self.cause = cause
         self.http_status = http_status
+        self.pending = pending
+        """True when the extract was complete but landing failed: it is kept and lands on the next run."""
         where = f" ({entity})" if entity else ""
-        super().__init__(f"connector {connector}{where}: {cause}; nothing was landed")
+        outcome = "the extract is kept and lands on the next run" if pending else "nothing was landed"
+        super().__init__(f"connector {connector}{where}: {cause}; {outcome}")
 
 
 @dataclass(frozen=True)
@@ -99,11 +105,7 @@ def run_connector(
         data = sql_resources(connector, value) if isinstance(connector, SqlConnector) else http_source(connector, value)
         pipeline.run(data)
     except Exception as exc:
-        step = getattr(exc, "step", None)
-        if step == "extract":
-            # dlt restored the cursor state; the package holds an incomplete extract: never land it
-            pipeline.drop_pending_packages(with_partial_loads=False)
-        error = _translate(connector, exc, contracts, value)
+        error = _translate(connector, exc, contracts, value, pending=pipeline.has_pending_data)
         log.error("%s", error)
         raise error from None
     log.info(
@@ -136,7 +138,12 @@ def _chain(exc: BaseException) -> Iterator[BaseException]:
 
 
 def _translate(
-    connector: SqlConnector | HttpConnector, exc: Exception, contracts: Mapping[str, Any], secret_value: str
+    connector: SqlConnector | HttpConnector,
+    exc: Exception,
+    contracts: Mapping[str, Any],
+    secret_value: str,
+    *,
+    pending: bool,
 ) -> ConnectorError:
     import requests
     from dlt.extract.exceptions import ResourceExtractionError
@@ -146,24 +153,23 @@ def _translate(
     contract_name = contracts[entity].name if entity in contracts else None
     attempts = f"{connector.retry.max_attempts} attempt(s)" if isinstance(connector, HttpConnector) else ""
 
+    def error(cause: str, status: int | None = None) -> ConnectorError:
+        return ConnectorError(connector.name, contract_name, cause, status, pending=pending)
+
     for err in chain:
         if isinstance(err, requests.HTTPError) and err.response is not None:
             status = err.response.status_code
             retried = status == 429 or status >= 500
             how = f"gave up after {attempts}" if retried else "not retried (client error)"
             path = requests.utils.urlparse(err.response.url).path
-            return ConnectorError(
-                connector.name, contract_name, f"HTTP {status} {err.response.reason} from {path}, {how}", status
-            )
+            return error(f"HTTP {status} {err.response.reason} from {path}, {how}", status)
         if isinstance(err, requests.Timeout):
             cause = f"request timed out ({connector.retry.timeout}s), gave up after {attempts}"
-            return ConnectorError(connector.name, contract_name, cause)
+            return error(cause)
         if isinstance(err, requests.ConnectionError):
-            return ConnectorError(connector.name, contract_name, f"cannot connect, gave up after {attempts}")
+            return error(f"cannot connect, gave up after {attempts}")
         if type(err).__name__ == "JSONDecodeError":  # stdlib's, simplejson's or requests' (they differ)
-            return ConnectorError(
-                connector.name,
-                contract_name,
+            return error(
                 f"a page is not valid JSON (truncated or malformed) at line {getattr(err, 'lineno', '?')} "
                 f"column {getattr(err, 'colno', '?')}",
             )
@@ -172,11 +178,10 @@ def _translate(
         if module.startswith(("sqlalchemy", "psycopg")):
             # connection problems carry the server's reason; other database errors may quote values: type only
             detail = _first_line(err, secret_value) if "OperationalError" in type(err).__name__ else ""
-            return ConnectorError(
-                connector.name, contract_name, f"database error {type(err).__name__}{': ' + detail if detail else ''}"
-            )
-    root = chain[-1]
-    return ConnectorError(connector.name, contract_name, f"{type(root).__name__}: {_first_line(root, secret_value)}")
+            return error(f"database error {type(err).__name__}{': ' + detail if detail else ''}")
+    # the deepest cause that is not one of dlt's wrappers (PipelineStepFailed, ResourceExtractionError, ...)
+    root = next((e for e in reversed(chain) if not type(e).__module__.startswith("dlt")), chain[-1])
+    return error(f"{type(root).__name__}: {_first_line(root, secret_value)}")
 
 
 def _first_line(err: BaseException, secret_value: str) -> str:

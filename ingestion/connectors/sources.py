@@ -28,7 +28,8 @@ def sql_resources(connector: SqlConnector, url: str) -> list[Any]:
     """One `sql_table` resource per entity, named after the entity (so its table and its state are too).
 
     Reflection is deferred to extraction, so an unreachable database fails inside the run, where the error is
-    attributed to the entity, instead of while building the source.
+    attributed to the entity, instead of while building the source. Results are streamed (a server-side cursor
+    on PostgreSQL): without it psycopg2 fetches the whole result set into memory before dlt sees one chunk.
     """
     import dlt
     from dlt.sources.sql_database import sql_table
@@ -44,10 +45,15 @@ def sql_resources(connector: SqlConnector, url: str) -> list[Any]:
             backend="sqlalchemy",
             reflection_level="full",
             defer_table_reflect=True,
+            engine_adapter_callback=_stream_results,
         ).with_name(entity.entity)
         resource.apply_hints(table_name=entity.entity)
         resources.append(resource)
     return resources
+
+
+def _stream_results(engine: Any) -> Any:
+    return engine.execution_options(stream_results=True)
 
 
 def rest_api_config(connector: HttpConnector, token: str) -> dict[str, Any]:
