@@ -36,3 +36,5 @@ class PlatformResource(dg.ConfigurableResource):
     plans_dir: str
     serving_path: str
     max_payout_change_ratio: float = 0.5
+    connectors_state_dir: str = ""
+    """dlt pipeline state of the SQL / HTTP connectors (only used when connectors are configured)."""
