@@ -269,6 +269,12 @@ connectors:
     assert load_connectors(None) == ()
 
 
+def test_example_connectors_file_in_the_repo_is_valid():
+    example = Path(__file__).resolve().parent.parent / "connectors.example.yaml"
+    kinds = {c.name: c.kind for c in load_connectors(example)}
+    assert kinds == {"crm_db": "sql", "billing_api": "http"}
+
+
 def test_landing_failure_after_a_complete_extract_is_landed_by_the_next_run(api, dirs):
     landing, state = dirs
     blocker = landing / "billing" / "invoices"

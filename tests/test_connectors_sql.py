@@ -7,6 +7,7 @@ module. Each test gets its own schema, landing folder and dlt state folder, so n
 from __future__ import annotations
 
 import itertools
+import logging
 import os
 import subprocess
 import sys
@@ -185,12 +186,14 @@ def test_extract_failing_midway_lands_nothing_and_keeps_the_cursor(crm_db, tmp_p
     assert run_connector(feed, landing, state).rows("crm__opportunities") == 4
 
 
-def test_unreachable_database_fails_clearly_without_the_password(tmp_path, monkeypatch):
+def test_unreachable_database_fails_clearly_without_the_password(tmp_path, monkeypatch, caplog, capfd):
     monkeypatch.setenv(URL_ENV, "postgresql+psycopg2://spm:pw-Zq81x@127.0.0.1:1/spm?connect_timeout=2")
+    caplog.set_level(logging.INFO)
 
     with pytest.raises(ConnectorError, match=r"crm_db \(crm__opportunities\): database error OperationalError") as e:
         run_connector(connector("crm"), tmp_path / "landing", tmp_path / "connectors")
     assert "pw-Zq81x" not in str(e.value)
+    assert "crm_db" in caplog.text and "pw-Zq81x" not in caplog.text + "".join(capfd.readouterr())
     assert not (tmp_path / "landing").exists() or landed_files(tmp_path / "landing") == []
 
 
