@@ -149,6 +149,16 @@ def test_rate_limit_server_error_and_slow_page_are_retried_then_succeed(api, dir
     assert requests[-1].status == 200
 
 
+def test_connection_dropped_mid_page_is_retried_then_succeeds(api, dirs):
+    landing, state = dirs
+    api.fail("/v1/invoices", None, "dropped")
+
+    result = run_connector(connector(api), landing, state)
+
+    assert result.rows("billing__invoices") == 5
+    assert [r.query.get("cursor") for r in api.requests_to("/v1/invoices")] == [None, "2", "2", "4"]
+
+
 def test_wrong_token_fails_naming_connector_entity_and_status_and_lands_nothing(api, dirs, monkeypatch):
     landing, state = dirs
     monkeypatch.setenv(TOKEN_ENV, "wrong-token")

@@ -23,7 +23,8 @@ SLOW_SECONDS = 1.0
 """How long a `slow` fault stalls before answering: tests set the client timeout well below it."""
 
 Fault = str | None
-"""None (behave), "429" (with Retry-After: 1), "500", "slow" (stall, then answer), "truncated" (cut JSON)."""
+"""None (behave), "429" (with Retry-After: 1), "500", "slow" (stall, then answer), "truncated" (a complete
+response whose JSON is cut in half), "dropped" (the connection closes halfway through the announced body)."""
 
 
 @dataclass
@@ -78,12 +79,14 @@ def _handler(api: FakeApi) -> type[BaseHTTPRequestHandler]:
         def log_message(self, format: str, *args: object) -> None:  # keep test output quiet
             pass
 
-        def _send(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
+        def _send(
+            self, status: int, body: bytes, headers: dict[str, str] | None = None, announced: int | None = None
+        ) -> None:
             self._request.status = status
             try:
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
+                self.send_header("Content-Length", str(len(body) if announced is None else announced))
                 for key, value in (headers or {}).items():
                     self.send_header(key, value)
                 self.end_headers()
@@ -119,6 +122,10 @@ def _handler(api: FakeApi) -> type[BaseHTTPRequestHandler]:
             body = json.dumps(page).encode()
             if fault == "truncated":
                 body = body[: len(body) // 2]
+            if fault == "dropped":
+                self._send(200, body[: len(body) // 2], announced=len(body))
+                self.close_connection = True
+                return
             self._send(200, body)
 
     return Handler
