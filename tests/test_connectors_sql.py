@@ -186,6 +186,31 @@ def test_extract_failing_midway_lands_nothing_and_keeps_the_cursor(crm_db, tmp_p
     assert run_connector(feed, landing, state).rows("crm__opportunities") == 4
 
 
+def test_parquet_contract_lands_as_parquet_with_database_types(crm_db, tmp_path):
+    crm_db("create table {schema}.daily_rate (rate_date date, currency text, rate_to_reporting numeric(18, 8))")
+    crm_db("insert into {schema}.daily_rate values ('2025-01-02', 'EUR', 1.03456789), ('2025-01-02', 'GBP', 1.25)")
+    rates = SqlConnector.model_validate(
+        {
+            "kind": "sql",
+            "name": "fx_db",
+            "source": "fx",
+            "url_env": URL_ENV,
+            "schema": crm_db.schema,
+            "entities": [{"entity": "rates", "table": "daily_rate", "cursor": "rate_date"}],
+        }
+    )
+
+    run_connector(rates, tmp_path / "landing", tmp_path / "connectors")
+
+    (landed,) = landed_files(tmp_path / "landing")
+    assert landed.relative_to(tmp_path / "landing").parent.as_posix() == "fx/rates" and landed.suffix == ".parquet"
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as conn:
+        loaded = load_all(conn, tmp_path / "landing", [contract("fx__rates")])["fx__rates"]
+        assert (loaded.rows_loaded, loaded.unexpected_columns) == (2, {})
+        (rate,) = conn.execute("select rate_to_reporting from raw.fx__rates where currency = 'EUR'").fetchone()
+        assert str(rate) == "1.03456789"
+
+
 def test_unreachable_database_fails_clearly_without_the_password(tmp_path, monkeypatch, caplog, capfd):
     monkeypatch.setenv(URL_ENV, "postgresql+psycopg2://spm:pw-Zq81x@127.0.0.1:1/spm?connect_timeout=2")
     caplog.set_level(logging.INFO)
