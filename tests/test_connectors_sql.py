@@ -188,7 +188,10 @@ def test_extract_failing_midway_lands_nothing_and_keeps_the_cursor(crm_db, tmp_p
 
 def test_parquet_contract_lands_as_parquet_with_database_types(crm_db, tmp_path):
     crm_db("create table {schema}.daily_rate (rate_date date, currency text, rate_to_reporting numeric(18, 8))")
-    crm_db("insert into {schema}.daily_rate values ('2025-01-02', 'EUR', 1.03456789), ('2025-01-02', 'GBP', 1.25)")
+    crm_db(
+        "insert into {schema}.daily_rate values ('2025-01-02', 'EUR', 1.03456789), ('2025-01-02', 'GBP', 1.25), "
+        "('2024-12-31', 'EUR', 1.01)"  # before initial_value: never extracted
+    )
     rates = SqlConnector.model_validate(
         {
             "kind": "sql",
@@ -196,7 +199,9 @@ def test_parquet_contract_lands_as_parquet_with_database_types(crm_db, tmp_path)
             "source": "fx",
             "url_env": URL_ENV,
             "schema": crm_db.schema,
-            "entities": [{"entity": "rates", "table": "daily_rate", "cursor": "rate_date"}],
+            "entities": [
+                {"entity": "rates", "table": "daily_rate", "cursor": "rate_date", "initial_value": "2025-01-02"}
+            ],
         }
     )
 

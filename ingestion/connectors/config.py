@@ -57,7 +57,7 @@ class SqlEntity(_Strict):
     cursor: str = "last_modified"
     """Column extraction is incremental on: each run reads rows with cursor >= the highest value seen."""
     initial_value: str | None = None
-    """Lower bound of the very first extract (ISO timestamp); None reads the whole table."""
+    """Lower bound of the very first extract (ISO date or timestamp, as the column); None reads the whole table."""
 
 
 class SqlConnector(_Strict):

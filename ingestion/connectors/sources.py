@@ -8,18 +8,18 @@ dlt's, so the mapping is in one place and testable without a network.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from ingestion.connectors.config import HttpConnector, SqlConnector, contract_for
 
 
 def _initial(value: str | None) -> Any:
-    """An ISO timestamp from the config becomes a datetime, so it compares with a timestamp column."""
+    """An ISO date or timestamp from the config becomes a date or datetime, so it compares with the column."""
     if value is None:
         return None
     try:
-        return datetime.fromisoformat(value)
+        return date.fromisoformat(value) if len(value) == 10 else datetime.fromisoformat(value)
     except ValueError:
         return value
 
