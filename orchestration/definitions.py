@@ -8,7 +8,9 @@ from pathlib import Path
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
-from orchestration.defs.ingestion import compensation_plans, ingestion_assets, loader_log_spec
+from ingestion.connectors import load_connectors
+from orchestration.defs.connectors import build_connector_assets, entity_upstreams
+from orchestration.defs.ingestion import build_ingestion_assets, compensation_plans, loader_log_spec
 from orchestration.defs.jobs import nightly_preview_job, nightly_preview_schedule, publish_month_job
 from orchestration.defs.operations import month_close_schedule, run_failure_alert_sensor
 from orchestration.defs.publication import published_monthly_payouts, published_state_specs
@@ -22,13 +24,17 @@ from orchestration.settings import Settings
 def build_definitions(settings: Settings) -> dg.Definitions:
     """Definitions bound to one data folder. Tests build their own with a temporary one.
 
-    The resolved paths are also exported to the environment, because the dbt subprocess reads the warehouse
-    path from `SPM_WAREHOUSE_PATH` (profiles.yml), the one setting that cannot travel as a resource.
+    Connector assets (SQL / HTTP sources) exist only when `settings.connectors_file` names some; their secrets
+    are read from the environment when they run. The resolved paths are also exported to the environment,
+    because the dbt subprocess reads the warehouse path from `SPM_WAREHOUSE_PATH` (profiles.yml), the one
+    setting that cannot travel as a resource.
     """
     settings.export_to_environment()
+    connectors = load_connectors(settings.connectors_file)
     return dg.Definitions(
         assets=[
-            *ingestion_assets,
+            *build_connector_assets(connectors),
+            *build_ingestion_assets(entity_upstreams(connectors)),
             loader_log_spec,
             compensation_plans,
             spm_dbt_models,
@@ -49,6 +55,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
                 serving_path=str(settings.serving_path),
                 max_payout_change_ratio=settings.max_payout_change_ratio,
                 future_tolerance_days=settings.future_tolerance_days,
+                connectors_state_dir=str(settings.connectors_state_dir),
             ),
             "dbt": DbtCliResource(
                 project_dir=spm_dbt_project,

@@ -20,6 +20,11 @@ def _path(var: str, default: Path) -> Path:
     return Path(value).resolve() if value else default
 
 
+def _optional_path(var: str) -> Path | None:
+    value = os.environ.get(var)
+    return Path(value).resolve() if value else None
+
+
 def _dates(var: str, default: frozenset[date]) -> frozenset[date]:
     """Comma-separated ISO dates (`2025-12-25, 2026-01-01`); blanks are ignored."""
     value = os.environ.get(var)
@@ -41,6 +46,13 @@ class Settings:
     close_holidays: frozenset[date]
     alert_webhook_url: str | None
     future_tolerance_days: float
+    connectors_file: Path | None = None
+    """YAML naming the SQL / HTTP connectors to extract (docs/connectors.md); None = files only (the demo)."""
+
+    @property
+    def connectors_state_dir(self) -> Path:
+        """dlt's pipeline folders (incremental cursors, pending extracts): kept with the data they produced."""
+        return self.data_dir / "connectors"
 
     @classmethod
     def for_data_dir(cls, data_dir: Path) -> Settings:
@@ -86,6 +98,7 @@ class Settings:
             future_tolerance_days=float(
                 os.environ.get("SPM_FUTURE_TOLERANCE_DAYS", str(base.future_tolerance_days))
             ),
+            connectors_file=_optional_path("SPM_CONNECTORS_FILE"),
         )
 
     def export_to_environment(self) -> None:

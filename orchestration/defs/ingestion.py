@@ -6,6 +6,7 @@ payout-relevant quarantined row is unresolved. Every asset that writes the wareh
 run holds the warehouse lock (orchestration/lib/run_lock.py) from its start and a second writing run fails fast.
 """
 
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from orchestration.lib.warehouse import PlatformResource, WarehouseResource
 WRITER_POOL = "duckdb_writer"
 
 
-def _ingestion_asset(contract: SourceContract) -> dg.AssetsDefinition:
+def _ingestion_asset(contract: SourceContract, deps: Sequence[dg.AssetKey] = ()) -> dg.AssetsDefinition:
     key = dg.AssetKey(["raw", contract.name])
     check = dg.AssetCheckSpec(
         name="no_rows_quarantined",
@@ -38,6 +39,7 @@ def _ingestion_asset(contract: SourceContract) -> dg.AssetsDefinition:
         kinds={"duckdb", contract.file_format},
         pool=WRITER_POOL,
         check_specs=[check],
+        deps=list(deps),
     )
     def _load(
         context: dg.AssetExecutionContext,
@@ -80,7 +82,13 @@ def _ingestion_asset(contract: SourceContract) -> dg.AssetsDefinition:
     return _load
 
 
-ingestion_assets = [_ingestion_asset(c) for c in CONTRACTS]
+def build_ingestion_assets(upstreams: Mapping[str, Sequence[dg.AssetKey]] | None = None) -> list[dg.AssetsDefinition]:
+    """One raw asset per contract; `upstreams` adds the connector assets that land an entity's files."""
+    upstreams = upstreams or {}
+    return [_ingestion_asset(c, upstreams.get(c.name, ())) for c in CONTRACTS]
+
+
+ingestion_assets = build_ingestion_assets()
 
 # The loader's file log (raw._loaded_files) is written by every ingestion asset as part of its load; the
 # incremental engine models read it to find what they have not seen yet (docs/incremental.md). Declared as an

@@ -37,3 +37,5 @@ class PlatformResource(dg.ConfigurableResource):
     serving_path: str
     max_payout_change_ratio: float = 0.5
     future_tolerance_days: float = 1.0
+    connectors_state_dir: str = ""
+    """dlt pipeline state of the SQL / HTTP connectors (only used when connectors are configured)."""
