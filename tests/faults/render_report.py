@@ -20,7 +20,7 @@ STAGES = {
     "publish": "`publish_month_job` for March",
 }
 KINDS = {
-    "raises": "file refused",
+    "raises": "refused (file or plan)",
     "quarantined": "row quarantined",
     "blocked": "publication blocked",
     "accepted": "accepted",
