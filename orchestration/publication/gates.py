@@ -78,7 +78,9 @@ def _quarantine_sql(ctx: GateContext) -> str:
     """Quarantined payout-relevant rows not superseded by a later valid load of the same record.
 
     A quarantined opportunity row means a deal may be missing from someone's credit, so it blocks until the
-    source sends a corrected version (or the engineer lands a fix) - it never silently vanishes.
+    source sends a corrected version (or the engineer lands a fix) - it never silently vanishes. Only a version
+    loaded by a *later* load resolves it: a valid sibling from the same delivery does not, because for a
+    conflicting duplicate (two contents under one version key) that sibling is the loader's arbitrary pick.
     """
     parts = []
     for name in PAYOUT_RELEVANT_ENTITIES:
@@ -95,7 +97,7 @@ def _quarantine_sql(ctx: GateContext) -> str:
             where q.entity = '{name}'
               and not exists (
                   select 1 from {contract.raw_table} as r
-                  where {key_expr} = q.record_key and r._loaded_at >= q.quarantined_at
+                  where {key_expr} = q.record_key and r._loaded_at > q.quarantined_at
               )
             """
         )

@@ -180,8 +180,9 @@ def _cut_revenue_split(inst: Installation) -> Path:
     return land_records(inst.landing_dir, "crm__opportunity_splits", [split])
 
 
-def _worker(inst: Installation, employee_id: str, **changes: object) -> dict:
-    record = latest_raw_record(inst.warehouse_path, "hr__workers", "employee_id = ?", [employee_id])
+def _worker(inst: Installation, like_employee_id: str, /, **changes: object) -> dict:
+    """The latest HR row of `like_employee_id`, with `changes` (which may give it another employee id)."""
+    record = latest_raw_record(inst.warehouse_path, "hr__workers", "employee_id = ?", [like_employee_id])
     record.update(changes)
     return record
 
@@ -569,10 +570,11 @@ CASES: tuple[FaultCase, ...] = (
     FaultCase(
         "late_data_for_closed_month",
         "a deal won on 2025-01-20 (January is closed and paid) first arrives in March",
-        "accepted: January and February stay byte-identical; March carries a prior-period adjustment for January",
+        "accepted: January and February stay byte-identical; March books the deal as late `adjustment` lines "
+        "(`booked_late`) of January's quota period, for the rep and each manager above",
         "publish",
         _land_opportunity(close_date="2025-01-20", created_date="2024-12-01", amount="40000.00"),
-        Expected("accepted", "prior_period_adjustment", ("OPP-FAULT-1",)),
+        Expected("accepted", "booked_late", ("OPP-FAULT-1",)),
     ),
 )
 

@@ -59,22 +59,23 @@ def test_faulty_month_is_refused_by_a_named_gate_or_adjusted_and_nothing_publish
         assert attempt == [(False,)], f"{case.name}: the blocked attempt is not in the audit trail"
         return
 
-    assert expected.kind == "accepted" and expected.rule == "prior_period_adjustment"
+    # late data for a closed month: the deal is counted when it becomes known, in the open month
+    assert expected.kind == "accepted" and expected.rule == "booked_late"
     assert result.success, _failure_text(result)
     after = installation.published()
     assert after.rows_changed_since(before) == 0, f"{case.name}: rows of closed months changed"
-    adjustments = installation.query(
-        """select employee_id, adjusted_month, change_reason, amount from published.commission_ledger
-           where payout_month = ? and entry_type = 'prior_period_adjustment' and adjusted_month = ?""",
-        [MAR, JAN],
+    (opportunity,) = expected.fragments
+    booked = installation.query(
+        """select employee_id, entry_type, change_reason, period_start, sum(amount)
+           from published.commission_ledger where opportunity_id = ? group by all order by all""",
+        [opportunity],
     )
-    assert adjustments, f"{case.name}: no prior-period adjustment for January was published in March"
-    assert {(employee, reason) for employee, _, reason, _ in adjustments} >= {("E000005", "credit_added")}
-    assert all(amount != 0 for *_, amount in adjustments)
-    # the deal itself is explained on the published January-adjustment line of its rep
-    explained = installation.query(
-        """select count(*) from published.commission_ledger where payout_month = ? and adjusted_month = ?
-           and employee_id = 'E000005' and explanation like ?""",
-        [MAR, JAN, f"%{expected.fragments[0]}%"],
-    )[0][0]
-    assert explained >= 1, f"{case.name}: the adjustment does not name {expected.fragments[0]}"
+    payees = {employee for employee, *_ in booked}
+    assert {"E000005", "E000002", "E000001"} <= payees, f"the rep and both managers above are paid: {booked}"
+    for _, entry_type, reason, period_start, amount in booked:
+        assert (entry_type, reason, period_start) == ("adjustment", "booked_late", JAN), booked
+        assert amount > 0, booked
+    months = installation.query(
+        "select distinct payout_month from published.commission_ledger where opportunity_id = ?", [opportunity]
+    )
+    assert months == [(MAR,)], "the late deal is paid in the open month, never inside a closed one"
