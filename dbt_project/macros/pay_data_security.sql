@@ -26,7 +26,8 @@
   on-run-start: the group roles, the `security` schema and the admin-managed login mapping
   security.payee_logins(login_role, employee_id). dbt never drops or rebuilds that table: admins insert a row
   when they give a person a login. Creating roles needs CREATEROLE; where the dbt role lacks it, a DBA creates
-  the three roles once (docs/pay-data-protection.md) and this finds them.
+  the three roles once (docs/pay-data-protection.md) and this finds them. Usage on the schemas is granted here
+  (the protected tables live in `marts` and `security`); the tables' own grants come with each model.
 #}
 {% macro create_pay_data_security() -%}
     {{ return(adapter.dispatch('create_pay_data_security')()) }}
@@ -46,8 +47,11 @@
         {%- endfor %}
     end
     $$;
+    {#- schema privileges here, once per run, not in each model's post-hook: two dbt threads granting on one
+        schema at the same time fail with "tuple concurrently updated" -#}
     create schema if not exists security;
-    grant usage on schema security to {{ roles.values() | join(', ') }};
+    create schema if not exists marts;
+    grant usage on schema security, marts to {{ roles.values() | join(', ') }};
     create table if not exists security.payee_logins (
         login_role text primary key,
         employee_id text not null,
@@ -85,7 +89,6 @@
     {%- set roles = pay_data_roles() -%}
     {%- set table = this.identifier -%}
     alter table {{ this }} enable row level security;
-    grant usage on schema {{ this.schema }} to {{ roles.values() | join(', ') }};
     grant select on {{ this }} to {{ roles.values() | join(', ') }};
     drop policy if exists spm_finance_all on {{ this }};
     create policy spm_finance_all on {{ this }} for select to {{ roles.finance }} using (true);
@@ -153,6 +156,5 @@
     {%- set roles = pay_data_roles() -%}
     {%- set grantees = [] -%}
     {%- for group in groups -%}{%- do grantees.append(roles[group]) -%}{%- endfor -%}
-    grant usage on schema {{ this.schema }} to {{ grantees | join(', ') }};
     grant select on {{ this }} to {{ grantees | join(', ') }};
 {%- endmacro %}
