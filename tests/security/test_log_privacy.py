@@ -69,8 +69,7 @@ def test_logs_and_event_log_carry_no_pay_amounts_names_or_emails(platform, caplo
     payouts = platform.query("select net_payout_amount from published.monthly_payouts")
     payouts += platform.query("select net_payout_amount from marts.fct_monthly_payouts where payout_month = ?", [FEB])
     details = platform.query(
-        "select sample_details from audit.check_results where check_name = 'payout_change_within_bound'"
-        " and not passed"
+        "select sample_details from audit.check_results where check_name = 'payout_change_within_bound' and not passed"
     )
     assert details and details[0][0], "the blocked gate's amounts are kept in audit.check_results"
     gate_amounts = [Decimal(a) for d in details for a in re.findall(r"\d+\.\d{2}", " ".join(json.loads(d[0]).values()))]

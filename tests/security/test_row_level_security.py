@@ -113,7 +113,8 @@ def secured(small_company_landing: Path, tmp_path_factory: pytest.TempPathFactor
         with psycopg2.connect(server.dsn) as owner:
             owner.autocommit = True
             history = _owner_rows(
-                owner, "select employee_id, manager_employee_id, valid_from, valid_to from intermediate.int_employee_history"
+                owner,
+                "select employee_id, manager_employee_id, valid_from, valid_to from intermediate.int_employee_history",
             )
             months = [r[0] for r in _owner_rows(owner, "select month_start from intermediate.int_calendar_months")]
             # payees with ledger lines (a zero payout month has none), so each table has rows of the chosen reps
@@ -146,9 +147,7 @@ def secured(small_company_landing: Path, tmp_path_factory: pytest.TempPathFactor
             }
 
         # a rebuild replaces the tables: the post-hook must put the policies back, and the logins stay mapped
-        rebuilt = dbt_build(
-            workdir / "rebuild", server.dbt_env(), ["--select", *REBUILT_MARTS, "--full-refresh"]
-        )
+        rebuilt = dbt_build(workdir / "rebuild", server.dbt_env(), ["--select", *REBUILT_MARTS, "--full-refresh"])
         assert rebuilt.returncode == 0, rebuilt.stdout[-4000:]
         with psycopg2.connect(server.dsn) as owner:
             for name, oid in table_ids.items():
