@@ -128,6 +128,10 @@
 
 {% macro postgres__team_membership_security() -%}
     {%- set roles = pay_data_roles() -%}
+    {#- the manager policy looks members up by (manager, member, month) on every query. The name is per run:
+        while dbt swaps tables the replaced one still holds its index under the old name -#}
+    create index {{ this.identifier }}_lookup_{{ invocation_id | replace('-', '') }}
+        on {{ this }} (manager_employee_id, member_employee_id, team_month);
     alter table {{ this }} enable row level security;
     grant select on {{ this }} to {{ roles.finance }}, {{ roles.manager }};
     drop policy if exists spm_finance_all on {{ this }};

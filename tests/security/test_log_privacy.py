@@ -7,7 +7,8 @@ publication is about go to audit.check_results in the warehouse (docs/pay-data-p
 The run: January is published, then February is refused by the payout-change gate (the bound is set to 0 %),
 so the failure path - the step failure, its message, the asset-check results - is audited too. Everything is
 collected: Python logging (caplog, every logger), whatever reached stdout/stderr of this process or of dbt's
-(capfd), and every Dagster event-log entry of both runs at INFO or above with its metadata.
+(capfd), and the Dagster event log of both runs: messages at INFO or above, and every structured event
+(materialisations, asset-check results, step failures) with its metadata.
 """
 
 from __future__ import annotations
@@ -32,14 +33,16 @@ def _printed_forms(amount: Decimal) -> set[str]:
 
 
 def _event_log_text(instance, run_id: str) -> list[str]:
+    """Log messages at INFO or above, and every structured Dagster event whatever its level: Dagster records
+    most events (materialisations, asset-check results and their metadata) at DEBUG, yet the UI shows them to
+    everyone who can open the run."""
     texts = []
     for entry in instance.all_logs(run_id):
-        if entry.level < logging.INFO:
-            continue
-        texts.append(entry.user_message or "")
         if entry.dagster_event is not None:
             texts.append(entry.dagster_event.message or "")
             texts.append(repr(entry.dagster_event.event_specific_data))  # metadata, errors, check results
+        elif entry.level >= logging.INFO:
+            texts.append(entry.user_message or "")
     return texts
 
 
@@ -63,6 +66,7 @@ def test_logs_and_event_log_carry_no_pay_amounts_names_or_emails(platform, caplo
     text = "\n".join(texts)
     assert "payout_change_within_bound" in text, "the failure was captured (else this test proves nothing)"
     assert "published 1 month(s)" in text and "crm__opportunities" in text, "INFO logs were captured"
+    assert "fct_monthly_payouts" in text and "sample_keys" in text, "dbt output and check metadata were captured"
 
     # the amounts: every published January payout, every February preview payout, and the totals the gate
     # compared (which it records in the warehouse, and must not put in the failure message)
