@@ -8,6 +8,7 @@ nothing, and a column the marts gain is added to the published tables.
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from pathlib import Path
 
@@ -54,7 +55,9 @@ def warehouse(tmp_path: Path, monkeypatch, check_switch) -> duckdb.DuckDBPyConne
 
     def fake_checks(conn, ctx, *, run_great_expectations=True):
         passed = check_switch["pass"]
-        return [CheckResult("switch", "the test's switch is on", passed, 0 if passed else 1)]
+        if passed:
+            return [CheckResult("switch", "the test's switch is on", True)]
+        return [CheckResult("switch", "the test's switch is on", False, 1, ("E1:2025-02-01",), ("payout 4321.09",))]
 
     monkeypatch.setattr(publish, "evaluate_all_checks", fake_checks)
     yield conn
@@ -110,6 +113,16 @@ def test_a_blocked_publication_writes_nothing_but_records_its_checks(warehouse, 
     assert warehouse.execute("select * from published.monthly_payouts order by all").fetchall() == before
     assert warehouse.execute("select count(*) from audit.publications").fetchone() == (1,)
     assert warehouse.execute("select passed from audit.check_results where run_id = 'blocked'").fetchall() == [(False,)]
+
+
+def test_a_blocked_publication_names_keys_and_keeps_the_amounts_in_the_audit_table(warehouse, check_switch):
+    """Failure messages reach the event log and the alert webhook; the amounts stay beside the pay data."""
+    check_switch["pass"] = False
+    with pytest.raises(publish.PublicationBlocked) as blocked:
+        _publish(warehouse, FEB, run_id="blocked")
+    assert "E1:2025-02-01" in str(blocked.value) and "4321.09" not in str(blocked.value)
+    (details,) = warehouse.execute("select sample_details from audit.check_results where run_id = 'blocked'").fetchone()
+    assert json.loads(details) == {"E1:2025-02-01": "payout 4321.09"}
 
 
 def test_reopen_needs_a_closed_month_and_a_reason(warehouse):

@@ -4,6 +4,12 @@ Each gate is a SQL query over the preview marts that returns the *offending keys
 published: no rows means the gate passed. Keeping the rule as a query that names offenders (instead of a
 count) is what lets a blocked publication say exactly which opportunity, payee or currency is wrong.
 
+Keys, not amounts: a key (employee id, month, opportunity, ledger line, currency) goes into the failure message,
+the Dagster event log and the alert webhook, which people read who may not see pay. The amounts that show why
+a key offends (a payout above its cap, totals that moved too much) are a gate's optional second column,
+`offending_detail`: they are recorded only in the warehouse, in audit.check_results.sample_details, beside the
+pay data itself (docs/pay-data-protection.md).
+
 This module has no Dagster imports: the publication asset, the CLI and the tests all call `evaluate_gates`.
 """
 
@@ -40,12 +46,17 @@ class CheckResult:
     passed: bool
     failing_count: int = 0
     sample_keys: tuple[str, ...] = ()
+    sample_details: tuple[str, ...] = ()
+    """Per sample key, the amounts behind it (same order), for audit.check_results only: never in `describe`."""
 
     def describe(self) -> str:
+        """One line for failure messages and alerts: rule and offending keys, never amounts."""
         status = "passed" if self.passed else f"FAILED ({self.failing_count} offending)"
         text = f"{self.check_name}: {status} - rule: {self.rule}"
         if self.sample_keys:
             text += f"; sample keys: {', '.join(self.sample_keys)}"
+        if self.sample_details:
+            text += " (amounts in audit.check_results.sample_details)"
         return text
 
 
@@ -67,7 +78,8 @@ class Gate:
     name: str
     rule: str
     offenders_sql: Callable[[GateContext], str]
-    """SQL returning one varchar column `offending_key`, one row per offender, for the context's months."""
+    """SQL returning a varchar column `offending_key` (no amounts) and optionally a second, `offending_detail`
+    (the amounts, for the audit table only), one row per offender, for the context's months."""
 
 
 def _in_months(column: str, ctx: GateContext) -> str:
@@ -127,10 +139,11 @@ def _payout_change_sql(ctx: GateContext) -> str:
             where {_in_months("cur.payout_month", ctx)}
               {not_acknowledged}
         )
-        select cast(payout_month as varchar) || ': total ' || cast(round(total_reporting, 2) as varchar)
-               || ' {REPORTING_CURRENCY} vs ' || cast(round(previous_total, 2) as varchar)
-               || ' the month before (change ' ||
-               cast(round(100 * (total_reporting - previous_total) / previous_total, 1) as varchar) || ' %)'
+        select cast(payout_month as varchar) || ': total payout changed by '
+               || cast(round(100 * (total_reporting - previous_total) / previous_total, 1) as varchar)
+               || ' % against the month before' as offending_key,
+               'total ' || cast(round(total_reporting, 2) as varchar) || ' {REPORTING_CURRENCY} vs '
+               || cast(round(previous_total, 2) as varchar) || ' the month before' as offending_detail
         from compared
         where previous_total > 0 and abs(total_reporting - previous_total) / previous_total > {bound}
     """
@@ -346,9 +359,12 @@ GATES: tuple[Gate, ...] = (
                 group by employee_id, payout_month
             )
             select coalesce(p.employee_id, l.employee_id) || ':'
-                   || cast(coalesce(p.payout_month, l.payout_month) as varchar) || ' payout '
-                   || coalesce(cast(p.net_payout_amount as varchar), '<missing>') || ' vs lines '
-                   || coalesce(cast(l.line_total as varchar), '0')
+                   || cast(coalesce(p.payout_month, l.payout_month) as varchar)
+                   || case when p.employee_id is null then ' has ledger lines but no payout row'
+                           else ' payout does not equal its ledger lines' end as offending_key,
+                   'payout ' || coalesce(cast(p.net_payout_amount as varchar), '<missing>') || ' vs lines '
+                   || coalesce(cast(l.line_total as varchar), '0') || ', balance '
+                   || coalesce(cast(l.balance as varchar), '0') as offending_detail
             from (select * from marts.fct_monthly_payouts where {_in_months("payout_month", ctx)}) as p
             full outer join line_totals as l
               on p.employee_id = l.employee_id and p.payout_month = l.payout_month
@@ -378,8 +394,10 @@ GATES: tuple[Gate, ...] = (
         "months capped when they were computed) exceeds the plan's payout cap",
         lambda ctx: (
             f"""
-            select employee_id || ':' || cast(payout_month as varchar) || ' commission '
-                   || cast({_OWN_COMMISSION} as varchar) || ' > cap ' || cast(cap_amount as varchar)
+            select employee_id || ':' || cast(payout_month as varchar) || ' commission above the plan cap'
+                       as offending_key,
+                   'commission ' || cast({_OWN_COMMISSION} as varchar) || ' > cap ' || cast(cap_amount as varchar)
+                       as offending_detail
             from marts.fct_monthly_payouts
             where {_in_months("payout_month", ctx)} and cap_amount is not null
               and {_OWN_COMMISSION} > cap_amount
@@ -421,6 +439,7 @@ def evaluate_gates(
                 passed=failing == 0,
                 failing_count=failing,
                 sample_keys=tuple(str(row[1]) for row in count_and_sample),
+                sample_details=tuple(str(row[2]) for row in count_and_sample if len(row) > 2),
             )
         )
     return results

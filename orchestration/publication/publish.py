@@ -142,8 +142,10 @@ def ensure_publication_tables(conn: duckdb.DuckDBPyConnection) -> None:
         """create table if not exists audit.check_results (
             run_id varchar not null, evaluated_at timestamp not null, payout_months varchar not null,
             check_name varchar not null, rule varchar not null, passed boolean not null,
-            failing_count bigint not null, sample_keys varchar not null)"""
+            failing_count bigint not null, sample_keys varchar not null, sample_details varchar)"""
     )
+    # the amounts behind each sample key: kept here, beside the pay data, and out of messages and logs
+    _add_missing_columns(conn, "audit.check_results", [("sample_details", "varchar")])
     conn.execute(
         """create table if not exists audit.month_reopenings (
             reopen_id varchar primary key, payout_month date not null, reopened_by varchar not null,
@@ -269,7 +271,8 @@ def _record_checks(conn: duckdb.DuckDBPyConnection, run_id: str, ctx: GateContex
     now = datetime.now(UTC).replace(tzinfo=None)
     months = ",".join(m.isoformat() for m in ctx.months)
     conn.executemany(
-        "insert into audit.check_results values (?, ?, ?, ?, ?, ?, ?, ?)",
+        """insert into audit.check_results (run_id, evaluated_at, payout_months, check_name, rule, passed,
+               failing_count, sample_keys, sample_details) values (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
         [
             [
                 run_id,
@@ -280,6 +283,7 @@ def _record_checks(conn: duckdb.DuckDBPyConnection, run_id: str, ctx: GateContex
                 r.passed,
                 r.failing_count,
                 json.dumps(list(r.sample_keys)),
+                json.dumps(dict(zip(r.sample_keys, r.sample_details, strict=False))) if r.sample_details else None,
             ]
             for r in results
         ],

@@ -18,7 +18,7 @@ import socket
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -143,13 +143,14 @@ def copy_raw_layer(warehouse: Path, server: PostgresServer) -> int:
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def dbt_build(workdir: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    """`dbt build` of the project (models and data tests, no unit tests) with its own target and log folders."""
+def dbt_build(workdir: Path, env: dict[str, str], extra_args: Sequence[str] = ()) -> subprocess.CompletedProcess[str]:
+    """`dbt build` of the project (models and data tests, no unit tests) with its own target and log folders;
+    `extra_args` narrows it (`--select ...`, `--full-refresh`)."""
     project = Path(__file__).resolve().parents[2] / "dbt_project"
     command = [
         str(Path(sys.executable).parent / "dbt"), "build", "--exclude-resource-type", "unit_test",
         "--project-dir", str(project), "--profiles-dir", str(project),
-        "--target-path", str(workdir / "dbt_target"), "--log-path", str(workdir / "dbt_logs"),
+        "--target-path", str(workdir / "dbt_target"), "--log-path", str(workdir / "dbt_logs"), *extra_args,
     ]  # fmt: skip
     full_env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DBT_PARTIAL_PARSE": "false", **env}
     return subprocess.run(command, cwd=project, env=full_env, capture_output=True, text=True, check=False)

@@ -1,3 +1,5 @@
+{{ config(post_hook="{{ payee_row_security('attainment_month') }}") }}
+-- depends_on: {{ ref('team_members_monthly') }}
 -- Attainment per payee per month, month-to-date, quarter-to-date and year-to-date: credited amount
 -- (credits the payee's plan pays on) over prorated quota, both summed over the period so far.
 -- Grain: one row per employee_id x attainment_month.

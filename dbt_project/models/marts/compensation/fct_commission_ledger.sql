@@ -5,8 +5,10 @@
         partition_by=month_partition_by(['payout_month']),
         pre_hook="{{ delete_partition_window('payout_month') }}",
         tags=['monthly_partitioned'],
+        post_hook="{{ payee_row_security('payout_month') }}",
     )
 }}
+-- depends_on: {{ ref('team_members_monthly') }}
 -- The commission ledger: every line that makes up a payout, append-only by construction (a month's lines
 -- depend only on what was known by the end of that month; later knowledge creates later lines). Entry types:
 -- earning, true_up, adjustment, clawback, bonus, rate_cap (from int_commission_entries), payout_cap, draw,

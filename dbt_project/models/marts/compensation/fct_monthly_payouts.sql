@@ -5,8 +5,10 @@
         partition_by=month_partition_by(['payout_month']),
         pre_hook="{{ delete_partition_window('payout_month') }}",
         tags=['monthly_partitioned'],
+        post_hook="{{ payee_row_security('payout_month') }}",
     )
 }}
+-- depends_on: {{ ref('team_members_monthly') }}
 -- The monthly payout preview: one row per payee-month (int_payout_months), zero-payout months included.
 -- Every amount is the sum of the payee-month's ledger lines of that kind, so
 --   net_payout_amount = gross commission (earning + true_up + rate_cap) + bonuses + adjustments + clawbacks

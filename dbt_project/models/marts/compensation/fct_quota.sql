@@ -1,3 +1,5 @@
+{{ config(post_hook="{{ payee_row_security('quota_month') }}") }}
+-- depends_on: {{ ref('team_members_monthly') }}
 -- Quota per payee per month: the quota-sheet amount, converted to the pay currency, and the amount prorated
 -- by active days (hire, termination, unpaid leave). Grain: one row per employee_id x quota_month.
 select

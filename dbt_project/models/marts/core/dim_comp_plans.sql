@@ -1,3 +1,4 @@
+{{ config(post_hook="{{ grant_read(['finance', 'manager', 'rep']) }}") }}
 -- Compensation plan versions as loaded from plans/ (plans as code). Grain: one row per plan_id x plan_version.
 select
     {{ dbt.concat(["plan_id", "'.v'", to_text('plan_version')]) }} as plan_version_id,

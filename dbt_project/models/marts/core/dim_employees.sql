@@ -1,3 +1,5 @@
+{{ config(post_hook="{{ payee_row_security() }}") }}
+-- depends_on: {{ ref('team_members_monthly') }}
 -- Employees with their current (latest effective) HR attributes; the conformed rep dimension.
 -- Grain: one row per employee_id.
 with current_rows as (

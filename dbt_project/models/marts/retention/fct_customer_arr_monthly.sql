@@ -1,3 +1,4 @@
+{{ config(post_hook="{{ grant_read(['finance']) }}") }}
 -- Customer ARR per month (reporting currency) with its movement type and the dimensions retention is reported
 -- by, as of that month end (segment, owning rep, rep's team, signup cohort = month of first ARR), plus the CRM
 -- account and its current region. Grain: one row per customer_month_id (customer_id x arr_month).

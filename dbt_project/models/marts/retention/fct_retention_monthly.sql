@@ -1,3 +1,4 @@
+{{ config(post_hook="{{ grant_read(['finance']) }}") }}
 -- Monthly ARR movements and trailing-twelve-month retention, by dimension:
 --   company (value 'All'), segment, rep (account owner's employee), team (that rep's manager) and
 --   signup_cohort (month of first ARR). Dimension values are taken as of each month end; the 12-month cohort

@@ -5,8 +5,10 @@
         partition_by=month_partition_by(['payout_month']),
         pre_hook="{{ delete_partition_window('payout_month') }}",
         tags=['monthly_partitioned'],
+        post_hook="{{ payee_row_security('payout_month') }}",
     )
 }}
+-- depends_on: {{ ref('team_members_monthly') }}
 -- Run-to-run diff: for every run of a month and the run of that month before it, each payee whose payout
 -- changed, by how much, and why: change_reasons lists the kinds of input that differ between the two runs
 -- (source_data, plan_version, hierarchy, quota, fx, and code when the code version differs; 'unexplained'

@@ -5,8 +5,10 @@
         partition_by=month_partition_by(['payout_month', 'run_id']),
         pre_hook="{{ delete_own_run_window('payout_month') }}",
         tags=['monthly_partitioned'],
+        post_hook="{{ payee_row_security('payout_month') }}",
     )
 }}
+-- depends_on: {{ ref('team_members_monthly') }}
 -- Run history: every run that builds a month (the nightly preview, a close, a backfill, a rebuild) appends
 -- the month's payout rows as it computed them, with the code version and the fingerprints of the inputs
 -- (int_payout_input_fingerprints). fct_payout_run_changes compares consecutive runs of a month; `spm diff`
