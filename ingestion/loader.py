@@ -256,6 +256,7 @@ def load_all(
     landing_dir: Path,
     contracts: Iterable[SourceContract] = CONTRACTS,
     *,
+    now: datetime | None = None,
     future_tolerance: timedelta = FUTURE_TOLERANCE,
 ) -> dict[str, LoadResult]:
     """Load every entity, each in its own transaction, in contract order; keyed by `<source>__<entity>`.
@@ -265,7 +266,9 @@ def load_all(
     """
     contracts = list(contracts)
     ensure_raw_tables(conn, contracts)
-    return {c.name: load_entity(conn, landing_dir, c, future_tolerance=future_tolerance) for c in contracts}
+    return {
+        c.name: load_entity(conn, landing_dir, c, now=now, future_tolerance=future_tolerance) for c in contracts
+    }
 
 
 def load_entity(

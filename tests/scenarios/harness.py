@@ -438,7 +438,8 @@ def build_warehouse(
     write_inputs(company, landing, plans_dir)
 
     with duckdb.connect(str(warehouse)) as conn:
-        load_all(conn, landing)
+        # loaded as of the scenario's own calendar, which may lie ahead of this machine's clock (`not_future`)
+        load_all(conn, landing, now=load_time(horizon))
         quarantined = conn.execute(
             "select entity, record_key, rule from raw._quarantine order by entity, record_key limit 20"
         ).fetchall()
