@@ -148,6 +148,9 @@ class WarehouseRunLock:
         self.job_name = job_name
         self.partition_range = partition_range
         self._key: tuple[int, str] | None = None
+        self.previous_holder: LockHolder | None = None
+        """After `acquire`: the last holder before this one, as its lock file content described it (None if the
+        file was new or unreadable). Its process has ended, one way or another: it no longer holds the flock."""
 
     @property
     def held(self) -> bool:
@@ -178,6 +181,8 @@ class WarehouseRunLock:
             except BaseException:
                 os.close(fd)
                 raise
+            # what the last holder wrote: it released the flock, so its process finished or died
+            self.previous_holder = LockHolder.from_json(os.pread(fd, 64 * 1024, 0).decode("utf-8", errors="replace"))
             holder = LockHolder(
                 run_id=self.run_id,
                 job_name=self.job_name,
@@ -245,8 +250,57 @@ class RunLockResource(dg.ConfigurableResource):
         self._lock.acquire()
         if context.log:
             context.log.info(f"warehouse lock {self._lock.lock_path} taken for the run")
+        if self._lock.previous_holder is not None:
+            release_dead_run_pool_slots(context.instance, self._lock.previous_holder, this_run_id=self._lock.run_id)
 
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
         if self._lock is not None:
             self._lock.release()
             self._lock = None
+
+
+def release_dead_run_pool_slots(
+    instance: dg.DagsterInstance | None, previous: LockHolder, *, this_run_id: str | None
+) -> None:
+    """Give back the `duckdb_writer` pool slots of the previous lock holder's run, which has ended.
+
+    Why: the flock dies with its process, but Dagster's pool slots do not. A run killed during a step (SIGKILL,
+    OOM kill, a crashed host process) leaves that step's slot claimed in the instance's storage, and with
+    dagster.yaml's pool limit of 1 every later run waits for it forever, silently: a stale lock after all
+    (found by tests/pipeline/test_crash_safety.py). Only the daemon's run monitoring frees such slots, and
+    runs of `spm publish` and the tests do not go through the daemon.
+
+    Freeing them here is safe: this run now holds the flock, so the previous holder's process released it
+    (it finished its steps and tore down its resources, or it died) and runs no more steps; and every step
+    that claims a writer slot belongs to a run that takes this lock first (resources are initialised before
+    the first step claims its slot). Slots of a run id this instance does not know are a no-op. The dead run
+    is also marked failed when its process is verifiably gone (same host, pid not running), so it does not
+    stay "started" in the UI; a run that merely finished between releasing the lock and recording its end is
+    left alone.
+    """
+    if instance is None or previous.run_id is None or previous.run_id == this_run_id:
+        return
+    if previous.hostname != socket.gethostname():
+        return
+    storage = instance.event_log_storage
+    if storage.supports_global_concurrency_limits:
+        storage.free_concurrency_slots_for_run(previous.run_id)
+    run = instance.get_run_by_id(previous.run_id)
+    if run is None or run.is_finished or _process_alive(previous.pid):
+        return
+    instance.report_run_failed(
+        run,
+        f"The process of this run (pid {previous.pid} on {previous.hostname}) ended without finishing the run "
+        f"(killed or crashed); run {this_run_id} found it dead when it took the warehouse lock and released "
+        "its pool slots. Nothing it did not commit was kept: rerun the job.",
+    )
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # exists, owned by someone else
+    return True
