@@ -32,6 +32,8 @@ from datetime import date
 from typing import Any
 
 HANG_SECONDS = 3600
+succeeded: list[str] = []
+"""Steps of the run that succeeded so far, in order (the test resumes the chain from the others)."""
 
 data_dir, first_month, last_month, kill_point, marker = sys.argv[1:6]
 only_steps = sys.argv[6].split(",") if len(sys.argv) > 6 else None
@@ -41,7 +43,7 @@ def stop_here(details: dict[str, Any]) -> None:
     """Say where the run stopped (atomically: the test reads the marker as soon as it exists), then hang."""
     part = f"{marker}.part"
     with open(part, "w") as f:
-        json.dump({"kill_point": kill_point, **details}, f, default=str)
+        json.dump({"kill_point": kill_point, "steps_succeeded": succeeded, **details}, f, default=str)
     os.replace(part, marker)
     time.sleep(HANG_SECONDS)
     raise SystemExit(f"{kill_point}: not killed within {HANG_SECONDS} s")
@@ -161,21 +163,19 @@ def main() -> int:
     # as the `platform` test fixture: the small company's first months move more than the default bound allows
     settings = dataclasses.replace(settings, max_payout_change_ratio=1000.0)
     defs = build_definitions(settings)
-    succeeded: list[str] = []
+    step = kill_point.removeprefix("after-step:") if kill_point.startswith("after-step:") else None
     with dg.DagsterInstance.get() as instance:
-        if kill_point.startswith("after-step:"):
-            step = kill_point.removeprefix("after-step:")
-            handle_new_event = instance.handle_new_event
+        handle_new_event = instance.handle_new_event
 
-            def handle_then_stop_after_step(event, **kwargs):
-                handle_new_event(event, **kwargs)  # stored first: the instance records the step as succeeded
-                dagster_event = event.dagster_event
-                if dagster_event is not None and dagster_event.event_type_value == "STEP_SUCCESS":
-                    succeeded.append(dagster_event.step_key)
-                    if dagster_event.step_key == step:
-                        stop_here({"run_id": event.run_id, "steps_succeeded": succeeded})
+        def handle_then_note_step_success(event, **kwargs):
+            handle_new_event(event, **kwargs)  # stored first: the instance records the step as succeeded
+            dagster_event = event.dagster_event
+            if dagster_event is not None and dagster_event.event_type_value == "STEP_SUCCESS":
+                succeeded.append(dagster_event.step_key)
+                if dagster_event.step_key == step:
+                    stop_here({"run_id": event.run_id})
 
-            instance.handle_new_event = handle_then_stop_after_step
+        instance.handle_new_event = handle_then_note_step_success
         result = run_job_for_months(
             defs,
             "publish_month_job",
