@@ -115,13 +115,41 @@ def _env(dagster_storage: Path) -> dict[str, str]:
     }
 
 
-def _start_run(
-    data_dir: Path, dagster_storage: Path, kill_point: str, marker: Path, log: Path, steps: list[str] | None
-) -> subprocess.Popen:
-    args = [sys.executable, str(CRASHING_RUN), str(data_dir), FEB.isoformat(), MAR.isoformat(), kill_point]
-    args += [str(marker)] + ([",".join(steps)] if steps is not None else [])
-    with log.open("w") as out:
-        return subprocess.Popen(args, cwd=REPO_ROOT, env=_env(dagster_storage), stdout=out, stderr=out)
+class Runs:
+    """Runs of crashing_run.py over one data folder and one Dagster storage, each process started one run ahead:
+    the next run's process starts (imports, definitions) while the current run is still running, and only
+    touches the warehouse once it gets its order."""
+
+    def __init__(self, data_dir: Path, dagster_storage: Path, work_dir: Path) -> None:
+        self.data_dir, self.dagster_storage, self.work_dir = data_dir, dagster_storage, work_dir
+        self.count = 0
+        self.spare: tuple[subprocess.Popen, Path, Path] | None = self._spawn()
+
+    def _spawn(self) -> tuple[subprocess.Popen, Path, Path]:
+        self.count += 1
+        order, log = self.work_dir / f"order-{self.count}.json", self.work_dir / f"run-{self.count}.log"
+        args = [sys.executable, str(CRASHING_RUN), str(self.data_dir), FEB.isoformat(), MAR.isoformat(), str(order)]
+        with log.open("w") as out:
+            proc = subprocess.Popen(args, cwd=REPO_ROOT, env=_env(self.dagster_storage), stdout=out, stderr=out)
+        return proc, order, log
+
+    def start(
+        self, kill_point: str, marker: Path, steps: list[str] | None, *, last: bool = False
+    ) -> tuple[subprocess.Popen, Path]:
+        """Give the waiting process its order (written atomically), and start the next one unless `last`."""
+        if self.spare is None:
+            raise RuntimeError("the last run was started already")
+        proc, order, log = self.spare
+        part = order.with_suffix(".part")
+        part.write_text(json.dumps({"kill_point": kill_point, "marker": str(marker), "steps": steps}))
+        part.replace(order)
+        self.spare = None if last else self._spawn()
+        return proc, log
+
+    def close(self) -> None:
+        """Stop the process still waiting for an order, if any (cleanup path)."""
+        if self.spare is not None:
+            stop([self.spare[0]])
 
 
 def _query(warehouse: Path, sql: str, params: list | None = None) -> list[tuple]:
@@ -227,90 +255,36 @@ def test_every_kill_point_leaves_nothing_partial_and_a_rerun_publishes_what_an_u
     """The crash guarantees, at every kill point in turn (see the module docstring for the chain)."""
     started = time.monotonic()
     data_dir, reference_dir = platform.settings.data_dir, tmp_path / "reference"
-    held_back = tmp_path / "later-landings"
-    for path in list(platform.landing_dir.rglob("*")):
-        if path.is_file() and any(m in path.name for m in LATER_MONTHS):
-            target = held_back / path.relative_to(platform.landing_dir)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            path.rename(target)
-    assert platform.run("publish_month_job", JAN, JAN).success, "January closes with January's files"
-    shutil.copytree(data_dir, reference_dir)  # the reference starts from the same closed January
-    assert _land_later_months(held_back, platform.landing_dir) > 0
-    _land_later_months(held_back, reference_dir / "landing")
-
-    # the reference run: never killed, on its own copy and its own Dagster storage, beside the chain
-    reference_log = tmp_path / "reference.log"
-    reference = _start_run(
-        reference_dir, tmp_path / "reference-dagster", "none", tmp_path / "unused", reference_log, None
-    )
     warehouse, serving_path = platform.warehouse_path, platform.settings.serving_path
     chain_storage = tmp_path / "chain-dagster"
-    steps = [node.name for node in platform.defs.resolve_job_def("publish_month_job").nodes_in_topological_order]
-    remaining = list(steps)
-    results: list[dict[str, object]] = []
+    (tmp_path / "chain-runs").mkdir()
+    (tmp_path / "reference-runs").mkdir()
+    # both processes start now: their start-up overlaps January's run below
+    runs = Runs(data_dir, chain_storage, tmp_path / "chain-runs")
+    reference_runs = Runs(reference_dir, tmp_path / "reference-dagster", tmp_path / "reference-runs")
+    reference = None
     try:
-        for point in kill_points():
-            what = f"kill point {point.name}"
-            published_before, checks_before = _publication_state(warehouse), _check_log(warehouse)
-            serving_before = serving_state(serving_path)
-            slug = point.name.replace(":", "_")
-            marker, log = tmp_path / f"{slug}.json", tmp_path / f"{slug}.log"
-            proc = _start_run(data_dir, chain_storage, point.name, marker, log, remaining)
-            try:
-                wait_for(
-                    marker.exists,
-                    timeout=KILL_TIMEOUT_SECONDS,
-                    what=f"the run to reach {what} (a stale lock or pool slot would hold it up)",
-                    procs=[proc],
-                    diagnostics=lambda log=log: log.read_text()[-4000:],
-                )
-                os.kill(proc.pid, signal.SIGKILL)
-                proc.wait(timeout=60)
-            finally:
-                stop([proc])
-            assert proc.returncode == -signal.SIGKILL, what
-            stopped = json.loads(marker.read_text())
-            _assert_stopped_where_meant(point, stopped)
-
-            # the warehouse reopens (WAL replay) with nothing partial in it
-            published_after = _publication_state(warehouse)
-            if point.publishes:
-                _assert_complete_publication(warehouse, published_before, what)
-            else:
-                assert published_after == published_before, f"{what}: published.* or audit.publications changed"
-            checks_after = _check_log(warehouse)
-            assert set(checks_before) <= set(checks_after), f"{what}: audit.check_results lost rows"
-            assert _partial_loads(warehouse) == [], f"{what}: a partial file load is visible"
-            serving_bytes, serving_files = serving_state(serving_path)
-            assert serving_bytes == serving_before[0], f"{what}: the serving file changed"
-            extra_files = sorted(set(serving_files) - set(serving_before[1]))
-            if point.leaves_serving_copy:
-                assert [stopped["new_serving_copy"]] == extra_files, f"{what}: {extra_files}"
-            else:
-                assert extra_files == [], f"{what}: new files beside the serving file: {extra_files}"
-            assert _lock_is_free(warehouse), f"{what}: the warehouse lock is still held"
-
-            remaining = [s for s in remaining if s not in stopped["steps_succeeded"]]
-            if not remaining or point.name in ("checks-recorded", "publish-transaction", "publish-committed"):
-                remaining = [PUBLICATION_STEP]
-            results.append(
-                {
-                    "kill_point": point.name,
-                    "published_rows_changed": _changed_rows(published_before, published_after),
-                    "check_rows_added": len(checks_after) - len(checks_before),
-                    "stopped": {k: v for k, v in stopped.items() if k != "kill_point"},
-                }
-            )
-
+        held_back = tmp_path / "later-landings"
+        for path in list(platform.landing_dir.rglob("*")):
+            if path.is_file() and any(m in path.name for m in LATER_MONTHS):
+                target = held_back / path.relative_to(platform.landing_dir)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                path.rename(target)
+        assert platform.run("publish_month_job", JAN, JAN).success, "January closes with January's files"
+        shutil.copytree(data_dir, reference_dir)  # the reference starts from the same closed January
+        assert _land_later_months(held_back, platform.landing_dir) > 0
+        _land_later_months(held_back, reference_dir / "landing")
+        # the reference run: never killed, on its own copy and its own Dagster storage, beside the chain
+        reference, reference_log = reference_runs.start("none", tmp_path / "unused", None, last=True)
+        results, serving_copies_before = _kill_at_every_point(platform, runs, tmp_path)
         # a plain rerun of the whole job completes, on the same Dagster instance as the killed runs
-        final_log = tmp_path / "final-rerun.log"
-        serving_copies_before = serving_state(serving_path)[1]
-        _run_to_end(
-            _start_run(data_dir, chain_storage, "none", tmp_path / "unused", final_log, None), final_log, "rerun"
-        )
+        final, final_log = runs.start("none", tmp_path / "unused", None, last=True)
+        _run_to_end(final, final_log, "the plain rerun after the kills")
         _run_to_end(reference, reference_log, "the reference run")
     finally:
-        stop([reference])
+        runs.close()
+        reference_runs.close()
+        stop([reference] if reference else [])
 
     assert any(name.endswith(".tmp") for name in serving_copies_before), "the serving-swap kill left its copy"
     assert [p.name for p in serving_path.parent.iterdir()] == [serving_path.name], "the rerun removed leftovers"
@@ -334,6 +308,67 @@ def test_every_kill_point_leaves_nothing_partial_and_a_rerun_publishes_what_an_u
     (Path(os.environ["SPM_CRASH_REPORT"]) if "SPM_CRASH_REPORT" in os.environ else tmp_path / "report.json").write_text(
         json.dumps(report, indent=1, default=str)
     )
+
+
+def _kill_at_every_point(platform, runs: Runs, tmp_path: Path) -> tuple[list[dict[str, object]], list[str]]:
+    """The chain: one run per kill point, each resuming the steps not yet succeeded, each SIGKILLed at its point
+    and followed by every check. Returns what each kill changed, and the files beside the serving file at the
+    end (the serving-swap kill leaves its unswapped copy there)."""
+    warehouse, serving_path = platform.warehouse_path, platform.settings.serving_path
+    remaining = [node.name for node in platform.defs.resolve_job_def("publish_month_job").nodes_in_topological_order]
+    results: list[dict[str, object]] = []
+    for point in kill_points():
+        what = f"kill point {point.name}"
+        published_before, checks_before = _publication_state(warehouse), _check_log(warehouse)
+        serving_before = serving_state(serving_path)
+        marker = tmp_path / f"{point.name.replace(':', '_')}.json"
+        kill_started = time.monotonic()
+        proc, log = runs.start(point.name, marker, remaining)
+        try:
+            wait_for(
+                marker.exists,
+                timeout=KILL_TIMEOUT_SECONDS,
+                what=f"the run to reach {what} (a stale lock or pool slot would hold it up)",
+                procs=[proc],
+                diagnostics=lambda log=log: log.read_text()[-4000:],
+            )
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=60)
+        finally:
+            stop([proc])
+        assert proc.returncode == -signal.SIGKILL, what
+        stopped = json.loads(marker.read_text())
+        _assert_stopped_where_meant(point, stopped)
+
+        # the warehouse reopens (its WAL replays) with nothing partial in it
+        published_after = _publication_state(warehouse)
+        if point.publishes:
+            _assert_complete_publication(warehouse, published_before, what)
+        else:
+            assert published_after == published_before, f"{what}: published.* or audit.publications changed"
+        checks_after = _check_log(warehouse)
+        assert set(checks_before) <= set(checks_after), f"{what}: audit.check_results lost rows"
+        assert _partial_loads(warehouse) == [], f"{what}: a partial file load is visible"
+        serving_bytes, serving_files = serving_state(serving_path)
+        assert serving_bytes == serving_before[0], f"{what}: the serving file changed"
+        extra_files = sorted(set(serving_files) - set(serving_before[1]))
+        if point.leaves_serving_copy:
+            assert [stopped["new_serving_copy"]] == extra_files, f"{what}: {extra_files}"
+        else:
+            assert extra_files == [], f"{what}: new files beside the serving file: {extra_files}"
+        assert _lock_is_free(warehouse), f"{what}: the warehouse lock is still held"
+
+        remaining = [s for s in remaining if s not in stopped["steps_succeeded"]] or [PUBLICATION_STEP]
+        results.append(
+            {
+                "kill_point": point.name,
+                "seconds": round(time.monotonic() - kill_started, 1),
+                "published_rows_changed": _changed_rows(published_before, published_after),
+                "check_rows_added": len(checks_after) - len(checks_before),
+                "stopped": {k: v for k, v in stopped.items() if k != "kill_point"},
+            }
+        )
+    return results, serving_state(serving_path)[1]
 
 
 def _assert_stopped_where_meant(point: KillPoint, stopped: dict) -> None:
