@@ -16,8 +16,9 @@ stale lock blocks the next run: the warehouse lock is free, and the next link (a
 through Dagster's `duckdb_writer` pool. Finally a plain rerun's published tables must equal, row for row, those
 of a reference run of the same months on a copy of the warehouse that was never killed.
 
-Slow (~4 min on a 2-core box): the module runs the real pipeline about four times. docs/crash-safety.md has
-the measured results.
+Slow: January, the reference run, the chain and the final rerun are about four runs of the pipeline (estimated
+3.5-4.5 min on an idle 2-core box; 8 min measured on an oversubscribed one). docs/crash-safety.md has the
+measured results.
 """
 
 from __future__ import annotations
