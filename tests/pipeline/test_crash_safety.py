@@ -415,8 +415,8 @@ def _changed_rows(before: dict[str, object], after: dict[str, object]) -> int:
 
 def _assert_dead_runs_released(dagster_storage: Path, killed: int) -> None:
     """On the chain's Dagster instance: no pool slot is left claimed or pending (a stale slot would make every
-    later run wait for ever), and the final rerun succeeded. The killed runs stay "started": nothing marks a
-    dead in-process run failed (docs/crash-safety.md)."""
+    later run wait for ever), and the final rerun is the one run that succeeded. (The killed runs stay
+    "started": nothing marks a dead in-process run failed yet, docs/crash-safety.md.)"""
     script = (
         "import dagster as dg, json\n"
         "with dg.DagsterInstance.get() as i:\n"
@@ -429,4 +429,4 @@ def _assert_dead_runs_released(dagster_storage: Path, killed: int) -> None:
     )
     state = json.loads(out.stdout.strip().splitlines()[-1])
     assert state["claimed"] == 0 and state["pending"] == 0, state
-    assert state["statuses"] == sorted(["STARTED"] * killed + ["SUCCESS"]), state
+    assert len(state["statuses"]) == killed + 1 and state["statuses"].count("SUCCESS") == 1, state
