@@ -72,9 +72,9 @@ def install_kill_point() -> None:
         original_insert_violations_sql = loader._insert_violations_sql
         loading: dict[str, Any] = {}
 
-        def load_file_remembering_connection(conn, contract, plans, landed, loaded_at):
+        def load_file_remembering_connection(conn, contract, plans, landed, *args, **kwargs):
             loading.update(conn=conn, contract=contract, file=landed.relative_path)
-            return original_load_file(conn, contract, plans, landed, loaded_at)
+            return original_load_file(conn, contract, plans, landed, *args, **kwargs)
 
         def insert_violations_sql_after_raw_rows(contract, staged):
             # _load_file builds this statement right after inserting the file's raw rows, before its file log row
