@@ -16,9 +16,8 @@ stale lock blocks the next run: the warehouse lock is free, and the next link (a
 through Dagster's `duckdb_writer` pool. Finally a plain rerun's published tables must equal, row for row, those
 of a reference run of the same months on a copy of the warehouse that was never killed.
 
-Slow: January, the reference run, the chain and the final rerun are about four runs of the pipeline (estimated
-3.5-4.5 min on an idle 2-core box; 8 min measured on an oversubscribed one). docs/crash-safety.md has the
-measured results.
+Slow: January, the reference run, the chain and the final rerun are about four runs of the pipeline (4 min 15 s
+measured on a shared 2-core box). docs/crash-safety.md has the measured results.
 """
 
 from __future__ import annotations
