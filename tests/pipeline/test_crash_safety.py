@@ -71,12 +71,11 @@ class KillPoint:
     """Killed with a finished new serving copy beside the served file (readers never open it)."""
 
 
-def step_kill_points() -> list[KillPoint]:
+def step_kill_points(defs) -> list[KillPoint]:
     """One kill point per step boundary of publish_month_job, from the job itself: a step added to the job is a
     new kill point, with nothing to edit here. The loader steps are all the same code on different sources
-    (orchestration/defs/ingestion.py): killing after the first one (ingestion half done) and after the last one
-    (ingestion done) covers them; the steps in between are listed as covered in the assertion below."""
-    from orchestration.definitions import defs
+    (orchestration/defs/ingestion.py): killing after the first source loader (ingestion half done) and after the
+    last loader (ingestion done) covers them, provided they run first and together, which is asserted."""
     from orchestration.defs.ingestion import compensation_plans, ingestion_assets
 
     steps = [node.name for node in defs.resolve_job_def("publish_month_job").nodes_in_topological_order]
@@ -91,13 +90,13 @@ def step_kill_points() -> list[KillPoint]:
     return [KillPoint(f"after-step:{step}") for step in kill_after]
 
 
-def kill_points() -> list[KillPoint]:
+def kill_points(defs) -> list[KillPoint]:
     """In chain order. The publication step's internal boundaries (checks recorded, publish transaction,
     committed but not yet served, serving copy written but not swapped in) are kill points of their own, since
     checks, publish and serving refresh share one step."""
     return [
         KillPoint("mid-load"),
-        *step_kill_points(),
+        *step_kill_points(defs),
         KillPoint("checks-recorded"),
         KillPoint("publish-transaction"),
         KillPoint("publish-committed", publishes=True),
@@ -317,7 +316,7 @@ def _kill_at_every_point(platform, runs: Runs, tmp_path: Path) -> tuple[list[dic
     warehouse, serving_path = platform.warehouse_path, platform.settings.serving_path
     remaining = [node.name for node in platform.defs.resolve_job_def("publish_month_job").nodes_in_topological_order]
     results: list[dict[str, object]] = []
-    for point in kill_points():
+    for point in kill_points(platform.defs):
         what = f"kill point {point.name}"
         published_before, checks_before = _publication_state(warehouse), _check_log(warehouse)
         serving_before = serving_state(serving_path)
