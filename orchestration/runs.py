@@ -27,10 +27,13 @@ def run_job_for_months(
     run_config: dict | None = None,
     raise_on_error: bool = False,
     log_level: str = "INFO",
+    asset_selection: list[dg.AssetKey] | None = None,
 ) -> dg.ExecuteInProcessResult:
     """Run `job_name` once over the months [first_month, last_month] (inclusive).
 
-    `log_level` sets the console logger (the run's event log keeps everything regardless).
+    `log_level` sets the console logger (the run's event log keeps everything regardless). `asset_selection`
+    runs only the steps materialising those assets (all of the job's by default), as a re-execution of the
+    steps a crashed run did not finish would (tests/pipeline/test_crash_safety.py resumes killed runs so).
     """
     job = defs.resolve_job_def(job_name)
     tags = {RANGE_START_TAG: month_key(first_month), RANGE_END_TAG: month_key(last_month)}
@@ -40,6 +43,7 @@ def run_job_for_months(
         tags=tags,
         run_config=config,
         raise_on_error=raise_on_error,
+        asset_selection=asset_selection,
     )
 
 

@@ -197,3 +197,39 @@ def test_run_started_while_the_lock_is_held_fails_naming_the_holder(tmp_path: Pa
     cause = result.get_run_failure_event().event_specific_data.error.cause
     assert cause.cls_name == "WarehouseBusy"
     assert "the-running-close" in cause.message and "cannot overlap" in cause.message
+
+
+def test_a_run_releases_the_pool_slot_of_a_killed_earlier_holder_even_after_a_reopen(tmp_path: Path):
+    """A run killed during a step leaves its `duckdb_writer` pool slot claimed in the Dagster instance (the
+    flock dies with the process, the slot does not); with the pool limit of 1 every later run would wait for it
+    forever. The next run that takes the lock releases it, even when a non-run holder (`spm reopen`) took the
+    lock in between; tests/pipeline/test_crash_safety.py shows the hang it prevents on the real job."""
+    warehouse = tmp_path / "warehouse.duckdb"
+    killed = WarehouseRunLock(warehouse, run_id="killed-run", job_name="publish_month_job")
+    killed.acquire()
+    killed.release()  # the content still names it, as after a SIGKILL
+    with WarehouseRunLock(warehouse, run_id="reopen-2025-01", job_name="spm reopen") as reopen:
+        assert reopen.held
+    assert json.loads(lock_path_for(warehouse).read_text())["earlier_run_ids"] == ["killed-run"]
+
+    @dg.op
+    def writes(run_lock: RunLockResource) -> None:
+        pass
+
+    @dg.job
+    def writer_job():
+        writes()
+
+    with dg.instance_for_test() as instance:
+        storage = instance.event_log_storage
+        storage.set_concurrency_slots("duckdb_writer", 1)
+        assert storage.claim_concurrency_slot("duckdb_writer", "killed-run", "raw__crm__users").is_claimed
+        result = writer_job.execute_in_process(
+            instance=instance, resources={"run_lock": RunLockResource(path=str(warehouse))}
+        )
+        assert result.success
+        info = storage.get_concurrency_info("duckdb_writer")
+        assert info.claimed_slots == [] and info.pending_steps == [], info
+    holder = json.loads(lock_path_for(warehouse).read_text())
+    assert holder["run_id"] == result.run_id
+    assert holder["earlier_run_ids"] == [], "the released runs are not carried any further"

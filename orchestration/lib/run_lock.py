@@ -26,7 +26,7 @@ import os
 import socket
 import threading
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
@@ -35,6 +35,9 @@ import dagster as dg
 from pydantic import PrivateAttr
 
 from orchestration.runs import RANGE_END_TAG, RANGE_START_TAG
+
+MAX_EARLIER_RUN_IDS = 20
+"""Bound on the run ids a lock file carries forward (only non-run holders in a row make it grow)."""
 
 PARTITION_TAG = "dagster/partition"
 """Tag of a single-partition run (a partition *range* run carries RANGE_START_TAG / RANGE_END_TAG instead)."""
@@ -65,6 +68,10 @@ class LockHolder:
     hostname: str
     acquired_at: str
     """ISO 8601, UTC."""
+    earlier_run_ids: tuple[str, ...] = ()
+    """Runs that held the lock before this holder and whose Dagster pool slots no run has released since
+    (`release_pool_slots_of_earlier_run`): carried forward by holders that are not Dagster runs (`spm reopen`),
+    so a run killed before them still gets its slots released by the next run."""
 
     def describe(self) -> str:
         if self.partition_range is None:
@@ -94,6 +101,7 @@ class LockHolder:
                 pid=int(data["pid"]),
                 hostname=str(data["hostname"]),
                 acquired_at=str(data["acquired_at"]),
+                earlier_run_ids=tuple(str(r) for r in data.get("earlier_run_ids") or ()),
             )
         except (ValueError, TypeError, KeyError, AttributeError):
             return None
@@ -178,6 +186,12 @@ class WarehouseRunLock:
             except BaseException:
                 os.close(fd)
                 raise
+            # what the last holder wrote: it released the flock, so its process finished or died
+            # the last holder released the flock (it finished, or died): its run, and the runs it carried, are
+            # handed to this holder, whose run releases their pool slots (RunLockResource)
+            previous = LockHolder.from_json(os.pread(fd, 64 * 1024, 0).decode("utf-8", errors="replace"))
+            earlier = (*previous.earlier_run_ids, previous.run_id) if previous and previous.run_id else ()
+            earlier = tuple(dict.fromkeys(r for r in earlier if r != self.run_id))[-MAX_EARLIER_RUN_IDS:]
             holder = LockHolder(
                 run_id=self.run_id,
                 job_name=self.job_name,
@@ -185,6 +199,7 @@ class WarehouseRunLock:
                 pid=os.getpid(),
                 hostname=socket.gethostname(),
                 acquired_at=datetime.now(UTC).isoformat(timespec="seconds"),
+                earlier_run_ids=earlier,
             )
             try:
                 os.ftruncate(fd, 0)
@@ -195,6 +210,16 @@ class WarehouseRunLock:
             _HELD[key] = _Held(fd=fd, holder=holder, count=1)
             self._key = key
             return holder
+
+    def forget_earlier_runs(self) -> None:
+        """Once their pool slots are released: stop carrying the earlier run ids in the lock file."""
+        with _HELD_GUARD:
+            held = _HELD.get(self._key) if self._key else None
+            if held is None or not held.holder.earlier_run_ids:
+                return
+            held.holder = replace(held.holder, earlier_run_ids=())
+            os.ftruncate(held.fd, 0)
+            os.pwrite(held.fd, held.holder.to_json().encode(), 0)
 
     def release(self) -> None:
         """Give the lock back (a no-op if this object does not hold it). The file stays, with the last holder."""
@@ -242,11 +267,36 @@ class RunLockResource(dg.ConfigurableResource):
             job_name=run.job_name if run else None,
             partition_range=partition_range_from_tags(run.tags) if run else None,
         )
-        self._lock.acquire()
+        holder = self._lock.acquire()
         if context.log:
             context.log.info(f"warehouse lock {self._lock.lock_path} taken for the run")
+        if context.instance is not None and holder.earlier_run_ids:
+            for run_id in holder.earlier_run_ids:
+                release_pool_slots_of_earlier_run(context.instance, run_id)
+            self._lock.forget_earlier_runs()
 
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
         if self._lock is not None:
             self._lock.release()
             self._lock = None
+
+
+def release_pool_slots_of_earlier_run(instance: dg.DagsterInstance, run_id: str) -> None:
+    """Give back any `duckdb_writer` pool slot `run_id`, an earlier holder of the warehouse lock, still claims.
+
+    Why: the flock dies with its process, but Dagster's pool slots do not. A run killed during a step (SIGKILL,
+    OOM kill, a crashed host process) leaves that step's slot claimed in the instance's storage, and with
+    dagster.yaml's pool limit of 1 every later run then waits for it forever, silently: a stale lock after all
+    (found by tests/pipeline/test_crash_safety.py). Only the daemon's run monitoring frees such slots, and
+    runs of `spm publish` and the tests do not go through the daemon.
+
+    Safe: this run now holds the flock, so the earlier holder's process released it (it finished its steps and
+    tore down its resources, or it died) and runs no more steps; and every step that claims a writer slot
+    belongs to a run that takes this lock first (the in-process executor initialises resources before the
+    first step claims its slot). For a run that finished cleanly, or a run id this instance does not know, it
+    is a no-op. The dead run's status is left as it is ("started"): telling a dead process from one that has
+    just released the lock and is recording its end would need more than the lock file says.
+    """
+    storage = instance.event_log_storage
+    if storage.supports_global_concurrency_limits:
+        storage.free_concurrency_slots_for_run(run_id)

@@ -17,12 +17,13 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
 
 import duckdb
 import pytest
+
+from tests.pipeline.crash_helpers import serving_state, stop, wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -33,33 +34,6 @@ BI_READER = Path(__file__).with_name("bi_reader.py")
 READERS = 3
 MIN_ITERATIONS = 20  # each reader loops every ~0.25 s through a run of 40 s or more: over 150 in practice
 MAX_ITERATION_SECONDS = 10.0  # generous on purpose: CI is a loaded 2-core box (see the test's docstring)
-
-
-def _wait_for(
-    condition: Callable[[], bool],
-    *,
-    timeout: float,
-    what: str,
-    procs: Sequence[subprocess.Popen] = (),
-    diagnostics: Callable[[], str] = str,
-) -> None:
-    """Poll `condition` until true; fail after `timeout` seconds, or at once if one of `procs` died."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        for proc in procs:
-            if proc.poll() is not None:
-                pytest.fail(f"{proc.args} exited with {proc.returncode} while waiting for {what}\n{diagnostics()}")
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}\n{diagnostics()}")
-        time.sleep(0.1)
-
-
-def _stop(procs: list[subprocess.Popen]) -> None:
-    """Kill whichever of our subprocesses is still running (cleanup path only)."""
-    for proc in procs:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(timeout=30)
 
 
 def test_bi_readers_never_block_fail_or_see_a_partial_month_while_a_publication_runs(platform, tmp_path):
@@ -93,7 +67,7 @@ def test_bi_readers_never_block_fail_or_see_a_partial_month_while_a_publication_
                 readers.append(
                     subprocess.Popen([sys.executable, str(BI_READER), *args], stdout=subprocess.DEVNULL, stderr=stderr)
                 )
-        _wait_for(
+        wait_for(
             lambda: all(f.exists() for f in ready_files), timeout=120, what="the readers' first read", procs=readers
         )
 
@@ -106,7 +80,7 @@ def test_bi_readers_never_block_fail_or_see_a_partial_month_while_a_publication_
             proc.wait(timeout=120)
     finally:
         stop_file.touch()
-        _stop(readers)
+        stop(readers)
 
     for i, proc in enumerate(readers):
         assert proc.returncode == 0, (tmp_path / f"reader-{i}.stderr").read_text()[-3000:]
@@ -190,11 +164,6 @@ def _warehouse_publication_state(platform) -> dict[str, object]:
     return state
 
 
-def _serving_state(serving_path: Path) -> tuple[bytes, list[str]]:
-    """The serving file's bytes, and every file next to it (a reader could be pointed at any of them)."""
-    return serving_path.read_bytes(), sorted(p.name for p in serving_path.parent.iterdir())
-
-
 def _month_rows(platform, relation: str, columns: list[str], key: str) -> list[tuple]:
     return platform.query(f"select {', '.join(columns)} from {relation} where payout_month = ? order by {key}", [FEB])
 
@@ -233,7 +202,7 @@ def test_publication_killed_inside_its_transaction_leaves_the_previous_state_and
     before = _warehouse_publication_state(platform)
     assert platform.query("select distinct payout_month from published.monthly_payouts") == [(JAN,)]
     serving_path = platform.settings.serving_path
-    serving_before = _serving_state(serving_path)
+    serving_before = serving_state(serving_path)
 
     script, marker = tmp_path / "killed_publisher.py", tmp_path / "february-rows-written.json"
     script.write_text(KILLED_PUBLISHER)
@@ -248,7 +217,7 @@ def test_publication_killed_inside_its_transaction_leaves_the_previous_state_and
             stderr=stderr,
         )
     try:
-        _wait_for(
+        wait_for(
             marker.exists,
             timeout=180,
             what="February's rows to be written inside the transaction",
@@ -258,7 +227,7 @@ def test_publication_killed_inside_its_transaction_leaves_the_previous_state_and
         os.kill(publisher.pid, signal.SIGKILL)
         publisher.wait(timeout=60)
     finally:
-        _stop([publisher])
+        stop([publisher])
     assert publisher.returncode == -signal.SIGKILL
     written = json.loads(marker.read_text())
     assert written == {
@@ -271,7 +240,7 @@ def test_publication_killed_inside_its_transaction_leaves_the_previous_state_and
     assert platform.query("select count(*) from published.monthly_payouts where payout_month = ?", [FEB]) == [(0,)]
     # The kill came before the serving refresh: the file BI reads is untouched and no half-built copy lies beside
     # it (the readers of the other test also show they only ever open the serving file itself).
-    assert _serving_state(serving_path) == serving_before
+    assert serving_state(serving_path) == serving_before
 
     rerun = platform.run("publish_month_job", FEB, FEB)
     assert rerun.success
