@@ -186,7 +186,6 @@ class WarehouseRunLock:
             except BaseException:
                 os.close(fd)
                 raise
-            # what the last holder wrote: it released the flock, so its process finished or died
             # the last holder released the flock (it finished, or died): its run, and the runs it carried, are
             # handed to this holder, whose run releases their pool slots (RunLockResource)
             previous = LockHolder.from_json(os.pread(fd, 64 * 1024, 0).decode("utf-8", errors="replace"))
