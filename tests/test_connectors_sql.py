@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import itertools
 import logging
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import duckdb
 import pytest
-from engines.postgres import postgres_bin_dir, temporary_postgres
+from engines.postgres import require_postgres_binaries, temporary_postgres
 
 from ingestion.connectors import ConnectorError, SqlConnector, run_connector
 from ingestion.contracts import contract
@@ -47,10 +46,7 @@ create table {schema}.opportunity (
 
 @pytest.fixture(scope="module")
 def postgres():
-    if postgres_bin_dir() is None:
-        if os.environ.get("CI"):
-            pytest.fail("PostgreSQL server binaries missing: .ci/run installs the Debian package `postgresql`")
-        pytest.skip("PostgreSQL server binaries not installed")
+    require_postgres_binaries()
     with temporary_postgres() as server:
         yield server
 

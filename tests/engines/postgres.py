@@ -69,6 +69,17 @@ def postgres_bin_dir() -> Path | None:
     return Path(candidates[-1]).parent if candidates else None
 
 
+def require_postgres_binaries() -> None:
+    """Skip a test that needs a PostgreSQL server when its binaries are missing; in CI, fail instead: .ci/run
+    installs them, so their absence there is a broken set-up, not an optional feature."""
+    import pytest
+
+    if postgres_bin_dir() is None:
+        if os.environ.get("CI"):
+            pytest.fail("PostgreSQL server binaries missing: .ci/run installs the Debian package `postgresql`")
+        pytest.skip("PostgreSQL server binaries not installed")
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

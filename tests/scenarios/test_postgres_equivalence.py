@@ -9,14 +9,13 @@ sentences included. Switching engines is a dbt target (`SPM_DBT_TARGET=postgres`
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
 import duckdb
 import pytest
 from engines import COMPARED_MARTS
-from engines.postgres import copy_raw_layer, dbt_build, postgres_bin_dir, temporary_postgres
+from engines.postgres import copy_raw_layer, dbt_build, require_postgres_binaries, temporary_postgres
 
 from .harness import Warehouse
 
@@ -25,10 +24,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def postgres():
-    if postgres_bin_dir() is None:
-        if os.environ.get("CI"):
-            pytest.fail("PostgreSQL server binaries missing: .ci/run installs the Debian package `postgresql`")
-        pytest.skip("PostgreSQL server binaries not installed")
+    require_postgres_binaries()
     with temporary_postgres() as server:
         yield server
 

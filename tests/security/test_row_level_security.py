@@ -10,7 +10,6 @@ in Python, independently of security.team_members_monthly.
 
 from __future__ import annotations
 
-import os
 import shutil
 from collections import defaultdict
 from collections.abc import Iterator
@@ -21,7 +20,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from engines.postgres import PostgresServer, copy_raw_layer, dbt_build, postgres_bin_dir, temporary_postgres
+from engines.postgres import PostgresServer, copy_raw_layer, dbt_build, require_postgres_binaries, temporary_postgres
 
 pytestmark = pytest.mark.slow
 
@@ -89,10 +88,7 @@ def _owner_rows(company_conn, sql: str, params: tuple = ()) -> list[tuple]:
 
 @pytest.fixture(scope="module")
 def secured(small_company_landing: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[SecuredCompany]:
-    if postgres_bin_dir() is None:
-        if os.environ.get("CI"):
-            pytest.fail("PostgreSQL server binaries missing: .ci/run installs the Debian package `postgresql`")
-        pytest.skip("PostgreSQL server binaries not installed")
+    require_postgres_binaries()
     import psycopg2
 
     from ingestion.loader import load_all
