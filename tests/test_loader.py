@@ -529,6 +529,13 @@ def test_extra_column_is_recorded_as_drift_and_load_succeeds(conn, landing):
             ["finite:contract_term_months"],
             id="nan-in-integer",
         ),
+        # NOW is 2024-03-01 12:00; a last-change stamp more than a day (FUTURE_TOLERANCE) later is future-dated
+        pytest.param(
+            {"last_modified": "2024-03-02T12:00:01"},
+            "opportunity_id=O2",
+            ["not_future:last_modified"],
+            id="future-dated-last-modified",
+        ),
         pytest.param(
             {"stage": "Won", "amount": "-3"},
             "opportunity_id=O2",
@@ -562,6 +569,14 @@ def test_bad_row_is_quarantined_with_rule_and_record_key(conn, landing, override
     )
     assert json.loads(raw_record)["currency"] == "USD"
     assert rows(conn, "SELECT rows_quarantined FROM raw._loaded_files") == [(1,)]
+
+
+def test_last_modified_within_the_clock_tolerance_loads(conn, landing):
+    write_csv(landing, OPPS, "a.csv", [opp(last_modified="2024-03-02T12:00:00")])
+
+    result = load_entity(conn, landing, OPPS, now=NOW)
+
+    assert (result.rows_loaded, result.rows_quarantined) == (1, 0)
 
 
 def test_quarantined_rows_are_not_reloaded_on_rerun(conn, landing):
