@@ -19,7 +19,7 @@ already published changed; `render_report.py` writes the table in docs/reliabili
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
@@ -53,7 +53,6 @@ class FaultCase:
     stage: Stage
     inject: Callable[[Installation], object]
     expected: Expected
-    tags: tuple[str, ...] = field(default=())
 
 
 # ------------------------------------------------------------------------------------------------ input helpers
@@ -155,15 +154,6 @@ def _land_redelivered_quota_version(inst: Installation) -> Path:
 def _land_identical_redelivery(inst: Installation) -> Path:
     loaded = _quota(inst)
     return land_records(inst.landing_dir, "salesops__quotas", [loaded, loaded])
-
-
-def _land_split(**changes: object) -> Callable[[Installation], Path]:
-    def inject(inst: Installation) -> Path:
-        split = latest_raw_record(inst.warehouse_path, "crm__opportunity_splits", "split_type = 'revenue'")
-        split.update(changes)
-        return land_records(inst.landing_dir, "crm__opportunity_splits", [split])
-
-    return inject
 
 
 def _cut_revenue_split(inst: Installation) -> Path:
