@@ -29,10 +29,27 @@ class Column:
     allowed: tuple[str, ...] | None = None
     """Closed vocabulary (e.g. invoice status). A value outside it is a quarantinable row error."""
     non_negative: bool = False
+    positive: bool = False
+    """Strictly greater than zero (an FX rate: a zero rate would zero every amount converted with it)."""
     not_after_load: bool = False
     """The time the source system last changed the record. A value later than the load (beyond the loader's
     clock tolerance) is a quarantinable row error: versions are ordered by it, so a record stamped in the future
     would outrank every real correction until that date arrives."""
+
+
+@dataclass(frozen=True)
+class RowRule:
+    """A rule across columns of one row, checked at load like a column rule: a row that breaks it is quarantined
+    with `rule` and `detail`, and the rest of the file loads.
+
+    `violation` is SQL over the row's *typed* values, with each contract column written as `{column}` and the
+    loader's clock tolerance as `{tolerance}` (an interval); it is true when the row breaks the rule (null
+    counts as not broken: missing values have their own `not_null` rules).
+    """
+
+    rule: str
+    detail: str
+    violation: str
 
 
 @dataclass(frozen=True)
@@ -49,15 +66,25 @@ class SourceContract:
     """Columns identifying the business record (staging keeps the latest version per record key)."""
     description: str = ""
     extra: dict[str, str] = field(default_factory=dict)
+    row_rules: tuple[RowRule, ...] = ()
+    restated_by_delivery: bool = False
+    """The source carries no change stamp (an FX feed): a later delivery of a loaded key with other content is a
+    *restatement*, loaded as the record's newest version (staging keeps the latest delivery), not a conflict.
+    Two contents for one key inside one file stay a conflict, since nothing says which of them is meant."""
 
     @property
     def name(self) -> str:
         return f"{self.source}__{self.entity}"
 
     @property
+    def landing_folder(self) -> str:
+        """Files for this entity live directly in `<landing>/<source>/<entity>/`."""
+        return f"{self.source}/{self.entity}"
+
+    @property
     def landing_glob(self) -> str:
-        """Files for this entity live in `<landing>/<source>/<entity>/*.<ext>`."""
-        return f"{self.source}/{self.entity}/*.{self.file_format}"
+        """`<source>/<entity>/*.<ext>` (the extension's case does not matter)."""
+        return f"{self.landing_folder}/*.{self.file_format}"
 
     @property
     def raw_table(self) -> str:
@@ -147,6 +174,16 @@ CONTRACTS: tuple[SourceContract, ...] = (
         ),
         version_key=("opportunity_id", "last_modified"),
         record_key=("opportunity_id",),
+        row_rules=(
+            RowRule(
+                rule="closed_not_after_last_modified:close_date",
+                detail=(
+                    "a closed deal's close date is later than its last change (last_modified, plus the clock "
+                    "tolerance): a deal cannot have closed after the CRM recorded it as closed"
+                ),
+                violation="{is_closed} and {close_date} > cast({last_modified} + {tolerance} as date)",
+            ),
+        ),
     ),
     SourceContract(
         source="crm",
@@ -288,14 +325,18 @@ CONTRACTS: tuple[SourceContract, ...] = (
         source="fx",
         entity="rates",
         file_format="parquet",
-        description="Daily FX rates: units of the reporting currency (USD) for one unit of `currency`.",
+        description=(
+            "Daily FX rates: units of the reporting currency (USD) for one unit of `currency`. A rate feed sends "
+            "no change stamp, so a corrected rate re-sent in a later file restates the earlier one."
+        ),
         columns=(
             _c("rate_date", "date", False),
             _c("currency", "varchar", False),
-            _c("rate_to_reporting", RATE, False, non_negative=True),
+            _c("rate_to_reporting", RATE, False, positive=True),
         ),
         version_key=("rate_date", "currency"),
         record_key=("rate_date", "currency"),
+        restated_by_delivery=True,
     ),
 )
 

@@ -14,6 +14,7 @@ import codecs
 import csv
 import hashlib
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -74,16 +75,72 @@ class StagedFile:
         return f"CAST(json_object({pairs}) AS varchar)" if pairs else "'{}'"
 
 
-def discover_files(landing_dir: Path, contract: SourceContract) -> list[Path]:
-    """Files for one entity in sorted relative-path order.
+@dataclass(frozen=True)
+class EntityFiles:
+    """What an entity's landing folder holds: files to load, and hidden files still being written."""
 
-    Hidden files (leading dot) are skipped: writers conventionally land to a hidden temp name and rename when
-    complete, so a hidden file may be half-written.
+    loadable: list[Path]
+    """Files directly in the folder whose extension is the contract's format (any case), in path order."""
+    in_flight: list[Path]
+    """Hidden files (or files in hidden folders): writers land to a hidden temporary name and rename it when
+    complete, so such a file may be half-written. Reported by the loader, loaded once renamed."""
+
+
+def discover_files(landing_dir: Path, contract: SourceContract) -> EntityFiles:
+    """Every file in the entity's folder ends as loadable, in flight, or refused here.
+
+    A file the loader would otherwise pass over without a trace is refused with `unexpected_file`, naming it:
+    an extract in another format (`.xlsx` in a CSV folder) or in a subfolder is data the contract cannot read,
+    and a payout computed without it could be wrong. The extension's case does not matter (`.CSV` loads).
     """
     if not landing_dir.is_dir():
         raise FileNotFoundError(f"landing directory does not exist: {landing_dir}")
-    found = [p for p in landing_dir.glob(contract.landing_glob) if p.is_file() and not p.name.startswith(".")]
-    return sorted(found, key=lambda p: p.relative_to(landing_dir).as_posix())
+    folder = landing_dir / contract.landing_folder
+    if not folder.is_dir():
+        return EntityFiles([], [])
+    loadable: list[Path] = []
+    in_flight: list[Path] = []
+    unexpected: list[tuple[Path, str]] = []
+    for path in sorted(folder.rglob("*"), key=lambda p: p.relative_to(landing_dir).as_posix()):
+        if not path.is_file():
+            continue
+        inside = path.relative_to(folder)
+        if any(part.startswith(".") for part in inside.parts):
+            in_flight.append(path)
+        elif len(inside.parts) > 1:
+            reason = f"in a subfolder: files of {contract.name} go directly in {contract.landing_folder}/"
+            unexpected.append((path, reason))
+        elif path.suffix.lower() != f".{contract.file_format}":
+            unexpected.append(
+                (
+                    path,
+                    f"not a {contract.file_format} file (extension '{path.suffix or '<none>'}'): {contract.name} is "
+                    f"landed as *.{contract.file_format}; convert it, or move it out of the landing folder",
+                )
+            )
+        else:
+            loadable.append(path)
+    if unexpected:
+        path, reason = unexpected[0]
+        others = f" ({len(unexpected) - 1} more unexpected file(s) in the folder)" if len(unexpected) > 1 else ""
+        raise _error(contract, path.relative_to(landing_dir).as_posix(), "unexpected_file", reason + others)
+    return EntityFiles(loadable, in_flight)
+
+
+def unclaimed_files(landing_dir: Path, contracts: Iterable[SourceContract]) -> list[str]:
+    """Files in the landing folder outside every entity's folder (a mistyped folder, a file left in the root),
+    as relative paths. Hidden files and folders are writers' temporary names and are not listed."""
+    if not landing_dir.is_dir():
+        return []
+    claimed = {landing_dir / c.landing_folder for c in contracts}
+    found = []
+    for path in landing_dir.rglob("*"):
+        relative = path.relative_to(landing_dir)
+        if not path.is_file() or any(part.startswith(".") for part in relative.parts):
+            continue
+        if not any(folder in path.parents for folder in claimed):
+            found.append(relative.as_posix())
+    return sorted(found)
 
 
 def fingerprint(path: Path, landing_dir: Path, contract: SourceContract, *, check_utf8: bool) -> LandedFile:

@@ -51,7 +51,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -68,6 +68,7 @@ from ingestion.landing import (
     drop_stage,
     fingerprint,
     stage_file,
+    unclaimed_files,
 )
 from ingestion.sql import ident, literal, sql_type
 
@@ -76,6 +77,7 @@ __all__ = [
     "LOADED_FILES_TABLE",
     "QUARANTINE_TABLE",
     "RAW_SCHEMA",
+    "REFUSED_FILES_TABLE",
     "SCHEMA_DRIFT_TABLE",
     "LandedFileChangedError",
     "LoadResult",
@@ -91,6 +93,7 @@ log = logging.getLogger(__name__)
 RAW_SCHEMA = "raw"
 LOADED_FILES_TABLE = "_loaded_files"
 QUARANTINE_TABLE = "_quarantine"
+REFUSED_FILES_TABLE = "_refused_files"
 FUTURE_TOLERANCE = timedelta(days=1)
 """How far a source's last-change timestamp may lie after the load time before the row is quarantined."""
 SCHEMA_DRIFT_TABLE = "_schema_drift"
@@ -126,6 +129,14 @@ _METADATA_DDL = {
         detail varchar,
         raw_record varchar,
         quarantined_at timestamp NOT NULL
+    )""",
+    REFUSED_FILES_TABLE: """(
+        entity varchar NOT NULL,
+        source_file varchar NOT NULL,
+        rule varchar NOT NULL,
+        detail varchar NOT NULL,
+        line bigint,
+        refused_at timestamp NOT NULL
     )""",
     SCHEMA_DRIFT_TABLE: """(
         load_id varchar NOT NULL,
@@ -183,6 +194,10 @@ class LoadResult:
     rows_quarantined: int
     unexpected_columns: dict[str, list[str]]
     load_ids: list[str]
+    rows_restated: int = 0
+    """Of `rows_loaded`, rows that restate a loaded key with other content (sources restated by delivery)."""
+    files_in_flight: list[str] = field(default_factory=list)
+    """Hidden files (a writer's temporary name): not landed yet, so not loaded; reported, never silently passed."""
 
 
 @dataclass(frozen=True)
@@ -190,6 +205,7 @@ class _FileStats:
     load_id: str
     rows_read: int
     rows_loaded: int
+    rows_restated: int
     rows_duplicate: int
     rows_quarantined: int
     unexpected_columns: list[str]
@@ -209,6 +225,7 @@ class _ColumnPlan:
     nullable: bool
     allowed: tuple[str, ...] | None
     non_negative: bool
+    positive: bool
     not_after_load: bool
 
     @property
@@ -266,9 +283,52 @@ def load_all(
     """
     contracts = list(contracts)
     ensure_raw_tables(conn, contracts)
+    check_landing_folder(conn, landing_dir, contracts, now=now)
     return {
         c.name: load_entity(conn, landing_dir, c, now=now, future_tolerance=future_tolerance) for c in contracts
     }
+
+
+def check_landing_folder(
+    conn: duckdb.DuckDBPyConnection,
+    landing_dir: Path,
+    contracts: Iterable[SourceContract] = CONTRACTS,
+    *,
+    now: datetime | None = None,
+) -> None:
+    """Refuse a file that lies outside every entity's folder (`crm/opportunites/x.csv`, a file in the root).
+
+    Such a file would otherwise never be loaded nor reported, and the deals in it never paid. The first one is
+    raised as `unclaimed_file` and each is recorded in `raw._refused_files`.
+    """
+    contracts = list(contracts)
+    found = unclaimed_files(Path(landing_dir), contracts)
+    if not found:
+        return
+    folders = ", ".join(sorted(c.landing_folder for c in contracts))
+    errors = []
+    for relative in found:
+        parts = relative.split("/")
+        errors.append(
+            SourceContractError(
+                source=parts[0] if len(parts) > 1 else "landing",
+                entity=parts[1] if len(parts) > 2 else "<none>",
+                file=relative,
+                rule="unclaimed_file",
+                detail=f"not in the folder of any source entity (<source>/<entity>/: {folders})",
+            )
+        )
+    _record_refusals(conn, errors, _as_utc_naive(now))
+    first = errors[0]
+    if len(errors) > 1:
+        first = SourceContractError(
+            source=first.source,
+            entity=first.entity,
+            file=first.file,
+            rule=first.rule,
+            detail=f"{first.detail} ({len(errors) - 1} more such file(s), see raw.{REFUSED_FILES_TABLE})",
+        )
+    raise first
 
 
 def load_entity(
@@ -288,20 +348,28 @@ def load_entity(
     """
     landing_dir = Path(landing_dir)
     loaded_at = _as_utc_naive(now)
-    paths = discover_files(landing_dir, contract)
     _require_insertion_order(conn)
 
-    conn.begin()
     try:
-        _create_tables(conn, [contract])
-        plans = _column_plans(conn, contract)
-        new_files, skipped = _partition_files(conn, paths, landing_dir, contract)
-        stats = [_load_file(conn, contract, plans, landed, loaded_at, future_tolerance) for landed in new_files]
-        conn.commit()
-    except BaseException:
-        _rollback(conn)
-        log.error("%s: load failed and was rolled back; nothing from this run was applied", contract.name)
+        found = discover_files(landing_dir, contract)
+        conn.begin()
+        try:
+            _create_tables(conn, [contract])
+            plans = _column_plans(conn, contract)
+            new_files, skipped = _partition_files(conn, found.loadable, landing_dir, contract)
+            stats = [_load_file(conn, contract, plans, landed, loaded_at, future_tolerance) for landed in new_files]
+            conn.commit()
+        except BaseException:
+            _rollback(conn)
+            log.error("%s: load failed and was rolled back; nothing from this run was applied", contract.name)
+            raise
+    except SourceContractError as error:
+        _record_refusals(conn, [error], loaded_at)
+        log.error("%s: file refused: %s", contract.name, error)
         raise
+    in_flight = [p.relative_to(landing_dir).as_posix() for p in found.in_flight]
+    for relative in in_flight:
+        log.warning("%s: %s is a hidden (in-flight) file: not loaded until it is renamed", contract.name, relative)
 
     result = LoadResult(
         entity=contract.name,
@@ -315,17 +383,24 @@ def load_entity(
             f.relative_path: s.unexpected_columns for f, s in zip(new_files, stats, strict=True) if s.unexpected_columns
         },
         load_ids=[s.load_id for s in stats],
+        rows_restated=sum(s.rows_restated for s in stats),
+        files_in_flight=in_flight,
     )
     log.info(
-        "%s: %d file(s) loaded, %d skipped; rows read=%d loaded=%d duplicate=%d quarantined=%d",
+        "%s: %d file(s) loaded, %d skipped as already loaded, %d in flight; "
+        "rows read=%d loaded=%d (restated=%d) duplicate=%d quarantined=%d",
         contract.name,
         len(result.files_loaded),
         len(result.files_skipped),
+        len(result.files_in_flight),
         result.rows_read,
         result.rows_loaded,
+        result.rows_restated,
         result.rows_duplicate,
         result.rows_quarantined,
     )
+    for relative in result.files_skipped:
+        log.info("%s: %s skipped: already loaded with the same content", contract.name, relative)
     return result
 
 
@@ -391,6 +466,7 @@ def _column_plans(conn: duckdb.DuckDBPyConnection, contract: SourceContract) -> 
             nullable=c.nullable,
             allowed=c.allowed,
             non_negative=c.non_negative,
+            positive=c.positive,
             not_after_load=c.not_after_load,
         )
         for i, c in enumerate(contract.columns)
@@ -400,8 +476,8 @@ def _column_plans(conn: duckdb.DuckDBPyConnection, contract: SourceContract) -> 
         if key not in names:
             raise ValueError(f"{contract.name}: key column {key!r} is not a contract column")
     for plan in plans:
-        if plan.non_negative and not plan.is_numeric:
-            raise ValueError(f"{contract.name}.{plan.name}: non_negative on non-numeric type {plan.type}")
+        if (plan.non_negative or plan.positive) and not plan.is_numeric:
+            raise ValueError(f"{contract.name}.{plan.name}: a sign rule on non-numeric type {plan.type}")
     return plans
 
 
@@ -477,7 +553,7 @@ def _load_file(
         )
     unexpected = [name for name in staged.columns if name not in contract_names]
 
-    conn.execute(_checked_sql(plans, staged, loaded_at + future_tolerance))
+    conn.execute(_checked_sql(contract, plans, staged, loaded_at, future_tolerance))
     conn.execute(_classified_sql(contract, plans))
     conn.execute(_insert_raw_sql(contract, plans), [load_id, loaded_at, rel])
     context = [load_id, contract.name, rel]
@@ -491,8 +567,9 @@ def _load_file(
             [*context, unexpected, loaded_at],
         )
 
-    loaded, duplicate, conflicting = conn.execute(
-        f"SELECT count(*) FILTER (WHERE _status = 'load'), count(*) FILTER (WHERE _status = 'duplicate'), "
+    loaded, restated, duplicate, conflicting = conn.execute(
+        f"SELECT count(*) FILTER (WHERE _status IN ('load', 'restatement')), "
+        f"count(*) FILTER (WHERE _status = 'restatement'), count(*) FILTER (WHERE _status = 'duplicate'), "
         f"count(*) FILTER (WHERE _status = 'conflict') FROM {_CLASSIFIED}"
     ).fetchone()
     (invalid,) = conn.execute(f"SELECT count(*) FROM {_CHECKED} WHERE len(_violations) > 0").fetchone()
@@ -500,6 +577,7 @@ def _load_file(
         load_id=load_id,
         rows_read=staged.row_count,
         rows_loaded=int(loaded),
+        rows_restated=int(restated),
         rows_duplicate=int(duplicate),
         rows_quarantined=int(invalid) + int(conflicting),
         unexpected_columns=unexpected,
@@ -615,10 +693,13 @@ def _column_checks(plan: _ColumnPlan, latest_allowed: datetime) -> list[str]:
                 f"value is not one of: {', '.join(plan.allowed)}",
             )
         )
+    nan_or_minus_inf = f"coalesce(lower(trim({raw}, {_WHITESPACE})) IN {_in_list(_NEGATIVE_OR_NAN)}, false)"
     if plan.non_negative:
-        nan_or_minus_inf = f"lower(trim({raw}, {_WHITESPACE})) IN {_in_list(_NEGATIVE_OR_NAN)}"
-        negative = f"coalesce({typed} < 0, false) OR coalesce({nan_or_minus_inf}, false)"
+        negative = f"coalesce({typed} < 0, false) OR {nan_or_minus_inf}"
         checks.append(_violation(negative, f"non_negative:{name}", "value must be a number >= 0"))
+    if plan.positive:
+        not_positive = f"coalesce({typed} <= 0, false) OR {nan_or_minus_inf}"
+        checks.append(_violation(not_positive, f"positive:{name}", "value must be a number > 0"))
     if plan.not_after_load:
         checks.append(
             _violation(
@@ -630,14 +711,31 @@ def _column_checks(plan: _ColumnPlan, latest_allowed: datetime) -> list[str]:
     return checks
 
 
-def _checked_sql(plans: Sequence[_ColumnPlan], staged: StagedFile, latest_allowed: datetime) -> str:
+def _row_rule_checks(contract: SourceContract, plans: Sequence[_ColumnPlan], tolerance: timedelta) -> list[str]:
+    """The contract's cross-column rules, over the typed values (see `RowRule`)."""
+    values = {p.name: p.typed for p in plans}
+    interval = f"INTERVAL '{int(tolerance.total_seconds())} seconds'"
+    return [
+        _violation(f"coalesce({rule.violation.format(tolerance=interval, **values)}, false)", rule.rule, rule.detail)
+        for rule in contract.row_rules
+    ]
+
+
+def _checked_sql(
+    contract: SourceContract,
+    plans: Sequence[_ColumnPlan],
+    staged: StagedFile,
+    loaded_at: datetime,
+    tolerance: timedelta,
+) -> str:
     """One pass over the staged file: raw text -> typed columns plus the list of broken rules per row."""
     raw_columns = ",\n        ".join(
         f"{_blank_to_null(staged.value_sql(p.name))} AS {p.raw}, {staged.nested_sql(p.name)} AS {p.nested}"
         for p in plans
     )
     typed_columns = ",\n        ".join(f"{_typed_sql(p)} AS {p.typed}" for p in plans)
-    checks = [check for p in plans for check in _column_checks(p, latest_allowed)]
+    checks = [check for p in plans for check in _column_checks(p, loaded_at + tolerance)]
+    checks += _row_rule_checks(contract, plans, tolerance)
     violations = f"list_filter([{', '.join(checks)}], lambda x: x IS NOT NULL)" if checks else "[]"
     return f"""
 CREATE OR REPLACE TEMP TABLE {ident(_CHECKED_TABLE)} AS
@@ -657,11 +755,15 @@ FROM t
 
 
 def _classified_sql(contract: SourceContract, plans: Sequence[_ColumnPlan]) -> str:
-    """Decide, for each valid row, load / duplicate / conflict against the raw table and earlier rows.
+    """Decide, for each valid row, load / restatement / duplicate / conflict against the raw table and the file.
 
-    The reference version for a version key is the one already in the raw table if any (earlier files of the
-    same call are already there, inside the transaction), else the first row with that key in this file.
-    Only raw rows whose version key occurs in the file are read, so cost follows the file, not the history.
+    The first row of a version key in the file is compared with the version already in the raw table, if any
+    (earlier files of the same call are already there, inside the transaction): the *first* loaded version for
+    a source with change stamps (a second content under a loaded version key is a conflict), the *latest* one
+    for a source restated by delivery (other content is a restatement and loads). Every later row of that key
+    in the same file is compared with the file's first row: same content is a duplicate, other content a
+    conflict. Only raw rows whose version key occurs in the file are read, so cost follows the file, not the
+    history.
     """
     by_name = {p.name: p for p in plans}
     vk = [by_name[name] for name in contract.version_key]
@@ -672,6 +774,15 @@ def _classified_sql(contract: SourceContract, plans: Sequence[_ColumnPlan]) -> s
     semi_on = " AND ".join(f"e.{ident(p.name)} IS NOT DISTINCT FROM v.{p.typed}" for p in vk)
     join_on = " AND ".join(f"x.{p.typed} IS NOT DISTINCT FROM r.{p.typed}" for p in vk)
     partition_e = ", ".join(f"e.{ident(p.name)}" for p in vk)
+    restated = contract.restated_by_delivery
+    direction = "DESC" if restated else "ASC"
+    # the file's first row of a key against the loaded version: restatement (restated sources) or conflict
+    differs_from_loaded = "'restatement'" if restated else "'conflict'"
+    # a later row of the key in the file: against the file's first row (which, for a restated source, is the
+    # newest version once loaded), or against the loaded version, which stays the reference for stamped sources
+    later_row_reference = (
+        "r._first_content" if restated else "CASE WHEN x._load_id IS NULL THEN r._first_content ELSE x._content END"
+    )
     return f"""
 CREATE OR REPLACE TEMP TABLE {ident(_CLASSIFIED_TABLE)} AS
 WITH valid AS (
@@ -690,15 +801,17 @@ WITH valid AS (
     FROM {_raw_table(contract)} AS e
     WHERE EXISTS (SELECT 1 FROM valid AS v WHERE {semi_on})
     QUALIFY row_number() OVER (
-        PARTITION BY {partition_e} ORDER BY e._loaded_at, e._source_file, e._source_row
+        PARTITION BY {partition_e}
+        ORDER BY e._loaded_at {direction}, e._source_file {direction}, e._source_row {direction}
     ) = 1
 ), decided AS (
-    SELECT r._source_row, r._first_row, x._load_id AS _existing_load_id,
+    SELECT r._source_row, r._first_row, r._rank, x._load_id AS _existing_load_id,
         x._source_file AS _existing_file, x._source_row AS _existing_row,
         CASE
-            WHEN x._load_id IS NULL AND r._rank = 1 THEN 'load'
-            WHEN (CASE WHEN x._load_id IS NULL THEN r._first_content ELSE x._content END)
-                IS NOT DISTINCT FROM r._content THEN 'duplicate'
+            WHEN r._rank = 1 AND x._load_id IS NULL THEN 'load'
+            WHEN r._rank = 1 AND x._content IS NOT DISTINCT FROM r._content THEN 'duplicate'
+            WHEN r._rank = 1 THEN {differs_from_loaded}
+            WHEN {later_row_reference} IS NOT DISTINCT FROM r._content THEN 'duplicate'
             ELSE 'conflict'
         END AS _status
     FROM ranked AS r
@@ -707,8 +820,9 @@ WITH valid AS (
 SELECT _source_row, _status,
     CASE
         WHEN _status <> 'conflict' THEN NULL
-        WHEN _existing_load_id IS NOT NULL THEN 'version key already loaded from ' || _existing_file
-            || ' row ' || _existing_row || ' (load_id ' || _existing_load_id || ') with different content'
+        WHEN _existing_load_id IS NOT NULL AND (_rank = 1 OR NOT {str(restated).lower()})
+            THEN 'version key already loaded from ' || _existing_file || ' row ' || _existing_row
+                || ' (load_id ' || _existing_load_id || ') with different content'
         ELSE 'version key first delivered at row ' || _first_row || ' of this file with different content'
     END AS _conflict_detail
 FROM decided
@@ -723,7 +837,7 @@ INSERT INTO {_raw_table(contract)} ({columns})
 SELECT {typed}, ?, ?, ?, k._source_row
 FROM {_CHECKED} AS k
 JOIN {_CLASSIFIED} AS c ON c._source_row = k._source_row
-WHERE c._status = 'load'
+WHERE c._status IN ('load', 'restatement')
 ORDER BY k._source_row
 """
 
@@ -767,6 +881,27 @@ ORDER BY c._source_row
 
 
 # -------------------------------------------------------------------------------------------------- helpers
+
+
+def _record_refusals(
+    conn: duckdb.DuckDBPyConnection, errors: Sequence[SourceContractError], refused_at: datetime
+) -> None:
+    """Log each refused file in `raw._refused_files`, in its own transaction (the load itself was rolled back),
+    so the refusal stays visible beside the loaded-files log. Best effort: failing to record must not hide the
+    refusal itself, which the caller raises."""
+    try:
+        conn.begin()
+        conn.execute(f"CREATE SCHEMA IF NOT EXISTS {ident(RAW_SCHEMA)}")
+        table = _meta_table(REFUSED_FILES_TABLE)
+        conn.execute(f"CREATE TABLE IF NOT EXISTS {table} {_METADATA_DDL[REFUSED_FILES_TABLE]}")
+        conn.executemany(
+            f"INSERT INTO {table} (entity, source_file, rule, detail, line, refused_at) VALUES (?, ?, ?, ?, ?, ?)",
+            [[f"{e.source}__{e.entity}", e.file, e.rule, e.detail, e.line, refused_at] for e in errors],
+        )
+        conn.commit()
+    except duckdb.Error:
+        _rollback(conn)
+        log.exception("could not record the refused file(s) in raw.%s", REFUSED_FILES_TABLE)
 
 
 def _as_utc_naive(now: datetime | None) -> datetime:

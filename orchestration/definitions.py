@@ -10,7 +10,7 @@ from dagster_dbt import DbtCliResource
 
 from ingestion.connectors import load_connectors
 from orchestration.defs.connectors import build_connector_assets, entity_upstreams
-from orchestration.defs.ingestion import build_ingestion_assets, compensation_plans, loader_log_spec
+from orchestration.defs.ingestion import build_ingestion_assets, compensation_plans, landing_folder, loader_log_spec
 from orchestration.defs.jobs import nightly_preview_job, nightly_preview_schedule, publish_month_job
 from orchestration.defs.operations import month_close_schedule, run_failure_alert_sensor
 from orchestration.defs.publication import published_monthly_payouts, published_state_specs
@@ -34,6 +34,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     return dg.Definitions(
         assets=[
             *build_connector_assets(connectors),
+            landing_folder,
             *build_ingestion_assets(entity_upstreams(connectors)),
             loader_log_spec,
             compensation_plans,

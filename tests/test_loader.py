@@ -715,8 +715,8 @@ def test_parquet_file_loads(conn, landing):
     ]
     assert quarantine(conn) == [
         (3, "rate_date=2024-01-02, currency=EUR", "finite:rate_to_reporting"),
-        (3, "rate_date=2024-01-02, currency=EUR", "non_negative:rate_to_reporting"),
-        (4, "rate_date=2024-01-02, currency=GBP", "non_negative:rate_to_reporting"),
+        (3, "rate_date=2024-01-02, currency=EUR", "positive:rate_to_reporting"),
+        (4, "rate_date=2024-01-02, currency=GBP", "positive:rate_to_reporting"),
     ]
 
 
@@ -730,7 +730,7 @@ def test_ensure_raw_tables_creates_empty_tables_for_every_contract(conn):
     tables = {
         name for (name,) in rows(conn, "SELECT table_name FROM information_schema.tables WHERE table_schema = 'raw'")
     }
-    assert tables == {c.name for c in CONTRACTS} | set(METADATA_TABLES)
+    assert tables == {c.name for c in CONTRACTS} | set(METADATA_TABLES) | {"_refused_files"}
     for c in CONTRACTS:
         columns = [
             n
@@ -819,3 +819,177 @@ def test_logs_carry_counts_and_file_names_but_no_row_contents(conn, landing, cap
     assert "quarantined=1" in caplog.text
     for secret in ("Confidential Name", "987654", "123456", "O2"):
         assert secret not in caplog.text
+
+
+# ------------------------------------------------------------- every landed file ends loaded, skipped or refused
+
+
+def refused_files(conn: duckdb.DuckDBPyConnection) -> list[tuple[Any, ...]]:
+    return rows(conn, "SELECT entity, source_file, rule FROM raw._refused_files ORDER BY source_file")
+
+
+def test_an_extract_whose_extension_differs_only_in_case_is_loaded(conn, landing):
+    write_csv(landing, OPPS, "2024-02.CSV", [opp()])
+
+    result = load_entity(conn, landing, OPPS, now=NOW)
+
+    assert (result.files_loaded, result.rows_loaded) == (["crm/opportunities/2024-02.CSV"], 1)
+
+
+def test_a_file_in_another_format_in_an_entity_folder_is_refused_and_recorded(conn, landing):
+    ensure_raw_tables(conn, [OPPS])
+    write_csv(landing, OPPS, "2024-01.csv", [opp()])
+    write_bytes(landing, OPPS, "2024-02.xlsx", b"PK\x03\x04 a spreadsheet")
+
+    with pytest.raises(SourceContractError) as refused:
+        load_entity(conn, landing, OPPS, now=NOW)
+
+    assert str(refused.value) == (
+        "crm.opportunities: file 'crm/opportunities/2024-02.xlsx': rule unexpected_file: not a csv file "
+        "(extension '.xlsx'): crm__opportunities is landed as *.csv; convert it, or move it out of the landing folder"
+    )
+    assert refused_files(conn) == [("crm__opportunities", "crm/opportunities/2024-02.xlsx", "unexpected_file")]
+    assert rows(conn, "SELECT count(*) FROM raw.crm__opportunities") == [(0,)], "nothing of the entity loads"
+
+
+def test_a_file_in_a_subfolder_of_an_entity_folder_is_refused(conn, landing):
+    folder = entity_dir(landing, OPPS) / "2024"
+    folder.mkdir()
+    write_csv(landing, OPPS, "2024/2024-02.csv", [opp()])
+
+    with pytest.raises(SourceContractError) as refused:
+        load_entity(conn, landing, OPPS, now=NOW)
+
+    assert refused.value.rule == "unexpected_file"
+    assert refused.value.file == "crm/opportunities/2024/2024-02.csv"
+    assert "go directly in crm/opportunities/" in str(refused.value)
+
+
+def test_a_hidden_file_is_reported_in_flight_and_not_loaded(conn, landing, caplog):
+    write_csv(landing, OPPS, ".2024-02.csv.tmp", [opp()])
+
+    with caplog.at_level(logging.WARNING, logger="ingestion.loader"):
+        result = load_entity(conn, landing, OPPS, now=NOW)
+
+    assert (result.files_in_flight, result.files_loaded, result.rows_read) == (
+        ["crm/opportunities/.2024-02.csv.tmp"],
+        [],
+        0,
+    )
+    assert "crm/opportunities/.2024-02.csv.tmp is a hidden (in-flight) file" in caplog.text
+
+
+def test_a_file_outside_every_entity_folder_fails_the_load_naming_it(conn, landing):
+    write_csv(landing, OPPS, "2024-01.csv", [opp()])
+    typo = landing / "crm" / "opportunites"
+    typo.mkdir(parents=True)
+    (typo / "2024-02.csv").write_text("opportunity_id\nO2\n")
+
+    with pytest.raises(SourceContractError) as refused:
+        load_all(conn, landing, now=NOW)
+
+    assert refused.value.rule == "unclaimed_file"
+    assert refused.value.file == "crm/opportunites/2024-02.csv"
+    assert str(refused.value).startswith(
+        "crm.opportunites: file 'crm/opportunites/2024-02.csv': rule unclaimed_file: not in the folder of any "
+        "source entity (<source>/<entity>/: billing/customers, "
+    )
+    assert refused_files(conn) == [("crm__opportunites", "crm/opportunites/2024-02.csv", "unclaimed_file")]
+    assert rows(conn, "SELECT count(*) FROM raw._loaded_files") == [(0,)], "nothing loads while a file is unclaimed"
+
+
+# ---------------------------------------------------------------------- FX: restated by delivery, rates > 0
+
+
+def write_rates(landing: Path, name: str, rates: list[tuple[date, str, float]]) -> Path:
+    table = pa.table(
+        {
+            "rate_date": pa.array([d for d, _, _ in rates]),
+            "currency": [c for _, c, _ in rates],
+            "rate_to_reporting": [r for _, _, r in rates],
+        }
+    )
+    path = entity_dir(landing, RATES) / name
+    pq.write_table(table, path)
+    return path
+
+
+def loaded_rates(conn: duckdb.DuckDBPyConnection) -> list[tuple[Any, ...]]:
+    return rows(
+        conn,
+        "SELECT _source_file, rate_date, currency, rate_to_reporting FROM raw.fx__rates ORDER BY _source_file",
+    )
+
+
+def test_a_corrected_fx_rate_in_a_later_file_restates_the_loaded_one(conn, landing):
+    write_rates(landing, "2024-01.parquet", [(date(2024, 1, 2), "EUR", 1.10), (date(2024, 1, 2), "GBP", 1.27)])
+    load_entity(conn, landing, RATES, now=NOW)
+    write_rates(landing, "2024-01-fix.parquet", [(date(2024, 1, 2), "EUR", 1.09), (date(2024, 1, 2), "GBP", 1.27)])
+
+    result = load_entity(conn, landing, RATES, now=NOW)
+
+    assert (result.rows_loaded, result.rows_restated, result.rows_duplicate, result.rows_quarantined) == (1, 1, 1, 0)
+    assert loaded_rates(conn) == [
+        ("fx/rates/2024-01-fix.parquet", date(2024, 1, 2), "EUR", Decimal("1.09000000")),
+        ("fx/rates/2024-01.parquet", date(2024, 1, 2), "EUR", Decimal("1.10000000")),
+        ("fx/rates/2024-01.parquet", date(2024, 1, 2), "GBP", Decimal("1.27000000")),
+    ]
+    assert quarantine(conn) == []
+
+
+def test_an_fx_rate_restated_back_to_an_earlier_value_loads_again(conn, landing):
+    for name, rate in (("a.parquet", 1.10), ("b.parquet", 1.09), ("c.parquet", 1.10)):
+        write_rates(landing, name, [(date(2024, 1, 2), "EUR", rate)])
+        load_entity(conn, landing, RATES, now=NOW)
+
+    assert [row[0] for row in loaded_rates(conn)] == ["fx/rates/a.parquet", "fx/rates/b.parquet", "fx/rates/c.parquet"]
+
+
+def test_two_fx_rates_for_one_day_in_one_file_are_a_conflict(conn, landing):
+    write_rates(landing, "2024-01.parquet", [(date(2024, 1, 2), "EUR", 1.10), (date(2024, 1, 2), "EUR", 1.09)])
+
+    result = load_entity(conn, landing, RATES, now=NOW)
+
+    assert (result.rows_loaded, result.rows_quarantined) == (1, 1)
+    assert quarantine(conn) == [(2, "rate_date=2024-01-02, currency=EUR", "conflicting_duplicate:rate_date,currency")]
+
+
+def test_a_zero_fx_rate_is_quarantined(conn, landing):
+    write_rates(landing, "2024-01.parquet", [(date(2024, 1, 2), "EUR", 0.0)])
+
+    result = load_entity(conn, landing, RATES, now=NOW)
+
+    assert result.rows_loaded == 0
+    assert quarantine(conn) == [(1, "rate_date=2024-01-02, currency=EUR", "positive:rate_to_reporting")]
+
+
+def test_a_stamped_source_still_refuses_a_second_content_under_a_loaded_version_key(conn, landing):
+    write_csv(landing, OPPS, "2024-01.csv", [opp()])
+    load_entity(conn, landing, OPPS, now=NOW)
+    write_csv(landing, OPPS, "2024-02.csv", [opp(amount="1.00"), opp()])
+
+    result = load_entity(conn, landing, OPPS, now=NOW)
+
+    assert (result.rows_loaded, result.rows_duplicate, result.rows_quarantined) == (0, 1, 1)
+    assert quarantine(conn) == [(1, "opportunity_id=O1", "conflicting_duplicate:opportunity_id,last_modified")]
+
+
+# ------------------------------------------------------------------------------ implausible business dates
+
+
+def test_a_closed_deal_closing_after_its_last_change_is_quarantined(conn, landing):
+    write_csv(
+        landing,
+        OPPS,
+        "2024-02.csv",
+        [
+            opp(opportunity_id="O1", close_date="2204-02-10"),  # a mistyped year
+            opp(opportunity_id="O2", close_date="2024-02-11"),  # within the one-day clock tolerance
+            opp(opportunity_id="O3", close_date="2024-09-30", stage="Negotiation", is_closed="false", is_won="false"),
+        ],
+    )
+
+    result = load_entity(conn, landing, OPPS, now=NOW)
+
+    assert (result.rows_loaded, result.rows_quarantined) == (2, 1)
+    assert quarantine(conn) == [(1, "opportunity_id=O1", "closed_not_after_last_modified:close_date")]

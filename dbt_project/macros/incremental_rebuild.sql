@@ -99,7 +99,7 @@
     {%- elif spec.kind in ('version_ranges', 'latest_version') -%}
         {%- set key = spec.key -%}
         {%- set version_order -%}
-            versions.{{ spec.order_by }} desc, versions._load_id desc, versions._source_row desc
+            versions.{{ spec.order_by }} desc, versions._source_file desc, versions._source_row desc
         {%- endset -%}
         with versions as (
             -- every version of the records that have an unseen version

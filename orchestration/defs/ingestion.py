@@ -13,12 +13,37 @@ from pathlib import Path
 import dagster as dg
 
 from ingestion.contracts import CONTRACTS, SourceContract
-from ingestion.loader import ensure_raw_tables, load_entity
+from ingestion.loader import check_landing_folder, ensure_raw_tables, load_entity
 from ingestion.plans import load_plans
 from orchestration.lib.run_lock import RunLockResource
 from orchestration.lib.warehouse import PlatformResource, WarehouseResource
 
 WRITER_POOL = "duckdb_writer"
+LANDING_FOLDER = dg.AssetKey(["raw", "landing_folder"])
+
+
+@dg.asset(
+    key=LANDING_FOLDER,
+    group_name="ingestion",
+    description=(
+        "Every file in the landing folder lies in a source entity's folder (`<source>/<entity>/`). A file "
+        "anywhere else (a mistyped folder, a file left in the root) would never be loaded nor reported: it fails "
+        "the run here, naming the file, and is recorded in raw._refused_files. Every entity's loader refuses "
+        "the files in its own folder it cannot read (another format, a subfolder) the same way."
+    ),
+    kinds={"duckdb"},
+    pool=WRITER_POOL,
+)
+def landing_folder(
+    context: dg.AssetExecutionContext,
+    warehouse: WarehouseResource,
+    platform: PlatformResource,
+    run_lock: RunLockResource,  # unused: requiring it makes the run hold the warehouse lock
+) -> dg.MaterializeResult:
+    with warehouse.connect() as conn:
+        check_landing_folder(conn, Path(platform.landing_dir), CONTRACTS)
+    return dg.MaterializeResult(metadata={"landing_dir": platform.landing_dir})
+
 
 
 def _ingestion_asset(contract: SourceContract, deps: Sequence[dg.AssetKey] = ()) -> dg.AssetsDefinition:
@@ -39,7 +64,7 @@ def _ingestion_asset(contract: SourceContract, deps: Sequence[dg.AssetKey] = ())
         kinds={"duckdb", contract.file_format},
         pool=WRITER_POOL,
         check_specs=[check],
-        deps=list(deps),
+        deps=[LANDING_FOLDER, *deps],
     )
     def _load(
         context: dg.AssetExecutionContext,
@@ -64,9 +89,11 @@ def _ingestion_asset(contract: SourceContract, deps: Sequence[dg.AssetKey] = ())
                 "files_skipped": len(result.files_skipped),
                 "rows_read": result.rows_read,
                 "rows_loaded": result.rows_loaded,
+                "rows_restated": result.rows_restated,
                 "rows_duplicate": result.rows_duplicate,
                 "rows_quarantined": result.rows_quarantined,
                 "unexpected_columns": dg.MetadataValue.json(result.unexpected_columns),
+                "files_in_flight": dg.MetadataValue.json(result.files_in_flight),
             }
         )
         yield dg.AssetCheckResult(
