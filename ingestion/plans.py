@@ -31,6 +31,8 @@ import duckdb
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from ingestion.strict_yaml import DuplicateKeyError, load_strict
+
 log = logging.getLogger(__name__)
 
 ASSIGNMENTS_FILE = "assignments.yaml"
@@ -245,7 +247,11 @@ def _format_errors(path: Path, err: ValidationError) -> str:
 
 def _read_yaml(path: Path) -> object:
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        return load_strict(path.read_text(encoding="utf-8"))
+    except DuplicateKeyError as exc:
+        raise PlanValidationError(
+            f"{path.name}: <file>: {exc}: each setting is written once; remove or merge the other"
+        ) from exc
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise PlanValidationError(f"{path.name}: <file>: not valid YAML ({exc})") from exc
 

@@ -279,6 +279,20 @@ connectors:
     assert load_connectors(None) == ()
 
 
+def test_connectors_file_repeating_a_key_is_refused(tmp_path: Path):
+    config = tmp_path / "connectors.yaml"
+    config.write_text(
+        "connectors:\n  - kind: sql\n    name: crm_db\n    source: crm\n    url_env: CRM_DB_URL\n"
+        "    url_env: OTHER_DB_URL\n    entities:\n      - {entity: opportunities, table: opportunity}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ValueError) as refused:
+        load_connectors(config)
+    assert str(refused.value) == (
+        f"{config}: cannot read connectors file: line 6: duplicate key 'url_env' (first at line 5)"
+    )
+
+
 def test_example_connectors_file_in_the_repo_is_valid():
     example = Path(__file__).resolve().parent.parent / "connectors.example.yaml"
     kinds = {c.name: c.kind for c in load_connectors(example)}

@@ -114,3 +114,29 @@ def test_plan_hash_ignores_optional_fields_left_at_their_default():
 
     base = yaml.safe_load((PLANS_DIR / "ae.v1.yaml").read_text())
     assert _plan_hash(CompPlan.model_validate(base)) == _plan_hash(CompPlan.model_validate({**base, "bonuses": []}))
+
+
+def test_a_plan_file_repeating_a_key_is_refused_naming_the_key_and_both_lines(plans_copy: Path):
+    """A second `multiple_of_monthly_target_incentive` under `payout_cap` (YAML would keep the last, 30.0)."""
+    path = plans_copy / "ae.v1.yaml"
+    text = path.read_text()
+    repeated = "  multiple_of_monthly_target_incentive: 3.0\n"
+    assert text.count(repeated) == 1
+    path.write_text(text.replace(repeated, repeated + "  multiple_of_monthly_target_incentive: 30.0\n"))
+
+    with pytest.raises(PlanValidationError) as refused:
+        load_plan_bundle(plans_copy)
+
+    assert str(refused.value) == (
+        "ae.v1.yaml: <file>: line 20: duplicate key 'multiple_of_monthly_target_incentive' (first at line 19): "
+        "each setting is written once; remove or merge the other"
+    )
+
+
+def test_a_plan_file_with_a_second_tiers_block_is_refused(plans_copy: Path):
+    path = plans_copy / "ae.v1.yaml"
+    text = path.read_text()
+    path.write_text(text + "tiers:\n  - {from_attainment: 0, rate: 0.5}\n")
+
+    with pytest.raises(PlanValidationError, match=r"ae\.v1\.yaml: <file>: line \d+: duplicate key 'tiers'"):
+        load_plan_bundle(plans_copy)

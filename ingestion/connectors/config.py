@@ -20,6 +20,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ingestion.contracts import CONTRACTS_BY_NAME, SourceContract
+from ingestion.strict_yaml import load_strict
 
 _NAME = r"^[a-z][a-z0-9_]*$"
 _ENV_NAME = r"^[A-Z_][A-Z0-9_]*$"
@@ -161,7 +162,7 @@ def load_connectors(path: Path | None) -> tuple[SqlConnector | HttpConnector, ..
         return ()
     path = Path(path)
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = load_strict(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         raise ConnectorConfigError(f"{path}: cannot read connectors file: {exc}") from None
     try:
