@@ -31,6 +31,9 @@ class Column:
     non_negative: bool = False
     positive: bool = False
     """Strictly greater than zero (an FX rate: a zero rate would zero every amount converted with it)."""
+    references: str | None = None
+    """`<source>__<entity>.<column>` this column points to (a foreign key between sources). A current record
+    whose value names no record there is an orphan, named by the publication gate `source_references_resolve`."""
     not_after_load: bool = False
     """The time the source system last changed the record. A value later than the load (beyond the loader's
     clock tolerance) is a quarantinable row error: versions are ordered by it, so a record stamped in the future
@@ -67,6 +70,8 @@ class SourceContract:
     description: str = ""
     extra: dict[str, str] = field(default_factory=dict)
     row_rules: tuple[RowRule, ...] = ()
+    deleted_flag: str | None = None
+    """Boolean column marking a record removed at the source (its references no longer matter)."""
     restated_by_delivery: bool = False
     """The source carries no change stamp (an FX feed): a later delivery of a loaded key with other content is a
     *restatement*, loaded as the record's newest version (staging keeps the latest delivery), not a conflict.
@@ -92,6 +97,11 @@ class SourceContract:
 
     def column(self, name: str) -> Column:
         return next(c for c in self.columns if c.name == name)
+
+    @property
+    def change_stamp(self) -> str | None:
+        """The column versions are ordered by (`last_modified`, `updated_at`); None when ordered by delivery."""
+        return next((c.name for c in self.columns if c.not_after_load), None)
 
 
 def _c(name: str, type_: str, nullable: bool = True, **kw) -> Column:
@@ -129,7 +139,7 @@ CONTRACTS: tuple[SourceContract, ...] = (
             _c("account_name", "varchar", False),
             _c("segment", "varchar", False, allowed=("SMB", "MidMarket", "Enterprise")),
             _c("region", "varchar", False, allowed=("NA", "EMEA", "APAC", "LATAM")),
-            _c("owner_user_id", "varchar"),
+            _c("owner_user_id", "varchar", references="crm__users.user_id"),
             _c("created_date", "date", False),
             _extracted_at("last_modified"),
         ),
@@ -146,8 +156,8 @@ CONTRACTS: tuple[SourceContract, ...] = (
         ),
         columns=(
             _c("opportunity_id", "varchar", False),
-            _c("account_id", "varchar", False),
-            _c("owner_user_id", "varchar", False),
+            _c("account_id", "varchar", False, references="crm__accounts.account_id"),
+            _c("owner_user_id", "varchar", False, references="crm__users.user_id"),
             _c("opportunity_name", "varchar"),
             _c("opportunity_type", "varchar", False, allowed=("new", "expansion", "renewal")),
             _c(
@@ -195,8 +205,8 @@ CONTRACTS: tuple[SourceContract, ...] = (
         ),
         columns=(
             _c("split_id", "varchar", False),
-            _c("opportunity_id", "varchar", False),
-            _c("user_id", "varchar", False),
+            _c("opportunity_id", "varchar", False, references="crm__opportunities.opportunity_id"),
+            _c("user_id", "varchar", False, references="crm__users.user_id"),
             _c("split_type", "varchar", False, allowed=("revenue", "overlay")),
             _c("split_percent", PERCENT, False, non_negative=True),
             _c("is_deleted", "boolean", False),
@@ -204,6 +214,7 @@ CONTRACTS: tuple[SourceContract, ...] = (
         ),
         version_key=("split_id", "last_modified"),
         record_key=("split_id",),
+        deleted_flag="is_deleted",
     ),
     SourceContract(
         source="hr",
@@ -215,10 +226,10 @@ CONTRACTS: tuple[SourceContract, ...] = (
         ),
         columns=(
             _c("employee_id", "varchar", False),
-            _c("crm_user_id", "varchar"),
+            _c("crm_user_id", "varchar", references="crm__users.user_id"),
             _c("full_name", "varchar", False),
             _c("job_role", "varchar", False, allowed=("AE", "SE", "SALES_MANAGER", "SALES_DIRECTOR")),
-            _c("manager_employee_id", "varchar"),
+            _c("manager_employee_id", "varchar", references="hr__workers.employee_id"),
             _c("region", "varchar", False, allowed=("NA", "EMEA", "APAC", "LATAM")),
             _c("pay_currency", "varchar", False),
             _c("hire_date", "date", False),
@@ -238,7 +249,7 @@ CONTRACTS: tuple[SourceContract, ...] = (
         description="Leaves of absence; unpaid leave reduces the active days quota is prorated by.",
         columns=(
             _c("leave_id", "varchar", False),
-            _c("employee_id", "varchar", False),
+            _c("employee_id", "varchar", False, references="hr__workers.employee_id"),
             _c("leave_type", "varchar", False, allowed=("unpaid", "parental", "sick", "sabbatical")),
             _c("is_paid", "boolean", False),
             _c("start_date", "date", False),
@@ -255,7 +266,7 @@ CONTRACTS: tuple[SourceContract, ...] = (
         description="Billing (Stripe-like) customers, linked to CRM accounts.",
         columns=(
             _c("customer_id", "varchar", False),
-            _c("crm_account_id", "varchar"),
+            _c("crm_account_id", "varchar", references="crm__accounts.account_id"),
             _c("customer_name", "varchar", False),
             _c("currency", "varchar", False),
             _c("created_at", "timestamp", False),
@@ -271,8 +282,8 @@ CONTRACTS: tuple[SourceContract, ...] = (
         description="Billing subscriptions: the recurring revenue retention (ARR) is computed from.",
         columns=(
             _c("subscription_id", "varchar", False),
-            _c("customer_id", "varchar", False),
-            _c("crm_opportunity_id", "varchar"),
+            _c("customer_id", "varchar", False, references="billing__customers.customer_id"),
+            _c("crm_opportunity_id", "varchar", references="crm__opportunities.opportunity_id"),
             _c("status", "varchar", False, allowed=("active", "canceled", "past_due", "trialing")),
             _c("start_date", "date", False),
             _c("end_date", "date"),
@@ -291,9 +302,9 @@ CONTRACTS: tuple[SourceContract, ...] = (
         description="Billing invoices with their collection status (paid, open, void, uncollectible).",
         columns=(
             _c("invoice_id", "varchar", False),
-            _c("customer_id", "varchar", False),
-            _c("subscription_id", "varchar"),
-            _c("crm_opportunity_id", "varchar"),
+            _c("customer_id", "varchar", False, references="billing__customers.customer_id"),
+            _c("subscription_id", "varchar", references="billing__subscriptions.subscription_id"),
+            _c("crm_opportunity_id", "varchar", references="crm__opportunities.opportunity_id"),
             _c("invoice_date", "date", False),
             _c("due_date", "date", False),
             _c("amount", MONEY, False),
@@ -311,7 +322,7 @@ CONTRACTS: tuple[SourceContract, ...] = (
         file_format="csv",
         description="The sales-ops quota sheet: one quota per employee per period, full (unprorated) amount.",
         columns=(
-            _c("employee_id", "varchar", False),
+            _c("employee_id", "varchar", False, references="hr__workers.employee_id"),
             _c("period_type", "varchar", False, allowed=("month", "quarter", "year")),
             _c("period_start", "date", False),
             _c("quota_amount", MONEY, False, non_negative=True),

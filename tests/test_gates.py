@@ -105,3 +105,73 @@ def test_ledger_lines_in_another_currency_than_the_payout_block_naming_the_line(
     result = _only(warehouse, "one_currency_per_payee_month", GateContext(months=(JAN,)))
     assert not result.passed
     assert result.sample_keys == ("E2:2025-01-01 line E2:ppa in GBP, payout in EUR",)
+
+
+# ----------------------------------------------------------------------- references between sources
+
+
+def _raw_layer_with_a_deal() -> duckdb.DuckDBPyConnection:
+    """Empty raw tables for every contract, plus user U1, account A1, deal O1 and split S1 of O1."""
+    from ingestion.loader import ensure_raw_tables
+
+    conn = duckdb.connect()
+    ensure_raw_tables(conn)
+    meta = "'L1', timestamp '2025-01-31 00:00:00', 'f.csv', 1"
+    conn.execute(f"insert into raw.crm__users values ('U1', 'Ann', null, true, timestamp '2025-01-01', {meta})")
+    conn.execute(
+        f"insert into raw.crm__accounts values ('A1', 'Acme', 'SMB', 'NA', 'U1', date '2024-01-01', "
+        f"timestamp '2025-01-01', {meta})"
+    )
+    conn.execute(
+        f"insert into raw.crm__opportunities values ('O1', 'A1', 'U1', 'Deal', 'new', 'Closed Won', 100.00, 'USD', "
+        f"date '2025-01-02', date '2025-01-10', true, true, 12, timestamp '2025-01-10', {meta})"
+    )
+    conn.execute(
+        f"insert into raw.crm__opportunity_splits values ('S1', 'O1', 'U1', 'revenue', 100, false, "
+        f"timestamp '2025-01-10', {meta})"
+    )
+    return conn
+
+
+def _split(conn, split_id: str, opportunity_id: str, *, stamp: str, deleted: bool = False) -> None:
+    conn.execute(
+        f"insert into raw.crm__opportunity_splits values ('{split_id}', '{opportunity_id}', 'U1', 'revenue', 100, "
+        f"{str(deleted).lower()}, timestamp '{stamp}', 'L2', timestamp '2025-02-01', 'g.csv', 1)"
+    )
+
+
+def test_every_declared_reference_resolving_passes():
+    result = _only(_raw_layer_with_a_deal(), "source_references_resolve", GateContext(months=(JAN,)))
+    assert result.passed, result
+
+
+def test_a_split_of_an_opportunity_never_delivered_blocks_naming_the_split_and_the_opportunity():
+    conn = _raw_layer_with_a_deal()
+    _split(conn, "S2", "O-GHOST", stamp="2025-01-20")
+
+    result = _only(conn, "source_references_resolve", GateContext(months=(JAN,)))
+
+    assert (result.passed, result.failing_count) == (False, 1)
+    assert result.sample_keys == (
+        "crm__opportunity_splits split_id=S2: opportunity_id=O-GHOST not found in crm__opportunities",
+    )
+
+
+def test_an_orphan_reference_is_resolved_by_a_corrected_or_deleted_version():
+    conn = _raw_layer_with_a_deal()
+    _split(conn, "S2", "O-GHOST", stamp="2025-01-20")
+    _split(conn, "S3", "O-GHOST", stamp="2025-01-20")
+    _split(conn, "S2", "O1", stamp="2025-01-21")  # corrected
+    _split(conn, "S3", "O-GHOST", stamp="2025-01-21", deleted=True)  # removed at the source
+
+    assert _only(conn, "source_references_resolve", GateContext(months=(JAN,))).passed
+
+
+def test_every_contract_reference_names_an_existing_column():
+    from ingestion.contracts import CONTRACTS, CONTRACTS_BY_NAME
+
+    references = [(c.name, col.name, col.references) for c in CONTRACTS for col in c.columns if col.references]
+    assert len(references) == 15
+    for _, _, target in references:
+        entity, column = target.split(".")
+        assert column in {col.name for col in CONTRACTS_BY_NAME[entity].columns}, target
