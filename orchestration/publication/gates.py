@@ -315,13 +315,35 @@ GATES: tuple[Gate, ...] = (
     ),
     Gate(
         "credited_deals_map_to_active_employee",
-        "every credited closed-won deal maps to an employee active on the close date",
+        "every credited closed-won deal closing in, or first known in, the months being published maps to an "
+        "employee active on the close date",
         lambda ctx: (
             f"""
             select 'opportunity ' || opportunity_id || ' credit ' || credit_line_id || ' user '
                    || coalesce(credited_user_id, '<null>') || ' closed ' || cast(close_date as varchar)
             from intermediate.int_opportunity_credits
-            where {_in_months("credit_month", ctx)} and is_current and employee_id is null
+            where is_current and employee_id is null
+              and ({_in_months("credit_month", ctx)} or {_in_months("known_from_month", ctx)})
+        """
+        ),
+    ),
+    Gate(
+        "won_credits_reach_the_ledger",
+        "every credit of a closed-won deal closing in, or first known in, the months being published reaches the "
+        "ledger or is explained by a plan rule (int_credit_outcomes); none vanishes unseen",
+        lambda ctx: (
+            f"""
+            select 'credit ' || payee_credit_id || ' of employee ' || employee_id || ' (opportunity '
+                   || opportunity_id || ', closed ' || cast(close_date as varchar) || '): '
+                   || case outcome
+                          when 'close_date_outside_pay_calendar'
+                              then 'the close date lies outside the pay calendar (the months the quota sheet covers)'
+                          else 'reached no ledger line and no plan rule explains it'
+                      end
+            from intermediate.int_credit_outcomes
+            where is_blocking and outcome <> 'no_active_employee'
+              and credit_month <= date '{max(ctx.months).isoformat()}'
+              and ({_in_months("credit_month", ctx)} or {_in_months("known_from_month", ctx)})
         """
         ),
     ),

@@ -48,3 +48,21 @@ def test_scenarios_doc_is_current() -> None:
     assert doc.read_text(encoding="utf-8") == render_scenarios_doc(SCENARIOS, load_plan_examples()), (
         "docs/scenarios.md is stale: run `python -m tests.scenarios.render_doc`"
     )
+
+
+def test_every_credit_of_the_library_reaches_the_ledger_or_a_plan_rule_explains_it(
+    scenario_warehouse: Warehouse,
+) -> None:
+    """No credit vanishes between int_opportunity_credits and the ledger (issue 15): across every scenario each
+    current credit is booked or carries the plan rule that explains why it pays nothing. A blocking outcome here
+    is a credit the publication gate `won_credits_reach_the_ledger` would stop a close for."""
+    blocking = scenario_warehouse.query(
+        "select payee_credit_id, employee_id, close_date, outcome from intermediate.int_credit_outcomes"
+        " where is_blocking order by all"
+    )
+    assert blocking == []
+    outcomes = dict(
+        scenario_warehouse.query("select outcome, count(*) from intermediate.int_credit_outcomes group by 1")
+    )
+    # the library's reps without a plan (manager roll-up scenarios) and its capped / clawed-back credits
+    assert outcomes == {"in_ledger": 105, "no_plan_on_close_date": 8, "above_attainment_cap": 1, "clawed_back": 1}
