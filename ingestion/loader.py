@@ -740,7 +740,7 @@ def _checked_sql(
     return f"""
 CREATE OR REPLACE TEMP TABLE {ident(_CHECKED_TABLE)} AS
 WITH v AS (
-    SELECT s.{ident(STAGE_ROW)} AS _source_row,
+    SELECT s.{ident(STAGE_ROW)} AS _source_row, {_record_key_sql(contract, staged)} AS _record_key,
         {raw_columns}
     FROM {_STAGE} AS s
 ), t AS (
@@ -748,7 +748,7 @@ WITH v AS (
         {typed_columns}
     FROM v
 )
-SELECT _source_row, {", ".join(p.typed for p in plans)},
+SELECT _source_row, _record_key, {", ".join(p.typed for p in plans)},
     CAST({violations} AS STRUCT(rule varchar, detail varchar)[]) AS _violations
 FROM t
 """
@@ -760,7 +760,9 @@ def _classified_sql(contract: SourceContract, plans: Sequence[_ColumnPlan]) -> s
     The first row of a version key in the file is compared with the version already in the raw table, if any
     (earlier files of the same call are already there, inside the transaction): the *first* loaded version for
     a source with change stamps (a second content under a loaded version key is a conflict), the *latest* one
-    for a source restated by delivery (other content is a restatement and loads). Every later row of that key
+    for a source restated by delivery (other content is a restatement and loads; so does the same content when a
+    delivery of the key was quarantined after that version loaded: the latest delivery is the source's current
+    statement, and loading it is what resolves the quarantined one). Every later row of that key
     in the same file is compared with the file's first row: same content is a duplicate, other content a
     conflict. Only raw rows whose version key occurs in the file are read, so cost follows the file, not the
     history.
@@ -786,9 +788,15 @@ def _classified_sql(contract: SourceContract, plans: Sequence[_ColumnPlan]) -> s
     return f"""
 CREATE OR REPLACE TEMP TABLE {ident(_CLASSIFIED_TABLE)} AS
 WITH valid AS (
-    SELECT _source_row, {vk_cols}, {content} AS _content
+    SELECT _source_row, _record_key, {vk_cols}, {content} AS _content
     FROM {_CHECKED}
     WHERE len(_violations) = 0
+), quarantined_since AS (
+    SELECT record_key, max(quarantined_at) AS last_quarantined_at
+    FROM {_meta_table(QUARANTINE_TABLE)}
+    WHERE entity = {literal(contract.name)} AND {str(restated).lower()}
+        AND record_key IN (SELECT _record_key FROM valid)
+    GROUP BY record_key
 ), ranked AS (
     SELECT *,
         row_number() OVER w AS _rank,
@@ -797,7 +805,8 @@ WITH valid AS (
     FROM valid
     WINDOW w AS (PARTITION BY {vk_cols} ORDER BY _source_row)
 ), existing AS (
-    SELECT {existing_keys}, {existing_content} AS _content, e._load_id, e._source_file, e._source_row
+    SELECT {existing_keys}, {existing_content} AS _content, e._load_id, e._loaded_at, e._source_file,
+        e._source_row
     FROM {_raw_table(contract)} AS e
     WHERE EXISTS (SELECT 1 FROM valid AS v WHERE {semi_on})
     QUALIFY row_number() OVER (
@@ -809,13 +818,15 @@ WITH valid AS (
         x._source_file AS _existing_file, x._source_row AS _existing_row,
         CASE
             WHEN r._rank = 1 AND x._load_id IS NULL THEN 'load'
-            WHEN r._rank = 1 AND x._content IS NOT DISTINCT FROM r._content THEN 'duplicate'
+            WHEN r._rank = 1 AND x._content IS NOT DISTINCT FROM r._content
+                AND NOT coalesce(q.last_quarantined_at > x._loaded_at, false) THEN 'duplicate'
             WHEN r._rank = 1 THEN {differs_from_loaded}
             WHEN {later_row_reference} IS NOT DISTINCT FROM r._content THEN 'duplicate'
             ELSE 'conflict'
         END AS _status
     FROM ranked AS r
     LEFT JOIN existing AS x ON {join_on}
+    LEFT JOIN quarantined_since AS q ON q.record_key = r._record_key
 )
 SELECT _source_row, _status,
     CASE

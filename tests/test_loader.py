@@ -993,3 +993,18 @@ def test_a_closed_deal_closing_after_its_last_change_is_quarantined(conn, landin
 
     assert (result.rows_loaded, result.rows_quarantined) == (2, 1)
     assert quarantine(conn) == [(1, "opportunity_id=O1", "closed_not_after_last_modified:close_date")]
+
+
+def test_an_fx_rate_resent_after_a_quarantined_delivery_loads_again_so_the_quarantine_resolves(conn, landing):
+    write_rates(landing, "a.parquet", [(date(2024, 1, 2), "EUR", 1.10)])
+    load_entity(conn, landing, RATES, now=NOW)
+    write_rates(landing, "b.parquet", [(date(2024, 1, 2), "EUR", 0.0)])
+    load_entity(conn, landing, RATES, now=datetime(2024, 3, 2))
+    write_rates(landing, "c.parquet", [(date(2024, 1, 2), "EUR", 1.10)])
+
+    result = load_entity(conn, landing, RATES, now=datetime(2024, 3, 3))
+
+    assert (result.rows_loaded, result.rows_restated, result.rows_duplicate) == (1, 1, 0)
+    assert [row[0] for row in loaded_rates(conn)] == ["fx/rates/a.parquet", "fx/rates/c.parquet"]
+    write_rates(landing, "d.parquet", [(date(2024, 1, 2), "EUR", 1.10)])
+    assert load_entity(conn, landing, RATES, now=datetime(2024, 3, 4)).rows_duplicate == 1, "no quarantine since"

@@ -86,6 +86,13 @@ def _in_months(column: str, ctx: GateContext) -> str:
     return f"{column} in ({ctx.month_list_sql})"
 
 
+QUARANTINED_ROW_SQL = (
+    "q.entity || ' ' || q.record_key || ': ' || q.rule || ' (' || coalesce(q.detail, '') || ') in '"
+    " || q.source_file || ' row ' || cast(q.source_row as varchar)"
+)
+"""A row of raw._quarantine (aliased `q`) as people read it: entity, record key, rule and why, file and row."""
+
+
 def _quarantine_sql(ctx: GateContext) -> str:
     """Quarantined payout-relevant rows not superseded by a later valid load of the same record.
 
@@ -103,8 +110,7 @@ def _quarantine_sql(ctx: GateContext) -> str:
         )
         parts.append(
             f"""
-            select q.entity || ' ' || q.record_key || ' (' || q.rule || ', ' || q.source_file || ' row '
-                   || cast(q.source_row as varchar) || ')' as offending_key
+            select {QUARANTINED_ROW_SQL} as offending_key
             from raw._quarantine as q
             where q.entity = '{name}'
               and not exists (
