@@ -605,12 +605,13 @@ def _load_file(
     conn.execute(f"DROP TABLE IF EXISTS {_CLASSIFIED}")
 
     log.info(
-        "%s: loaded %s (load_id %s): read=%d loaded=%d duplicate=%d quarantined=%d",
+        "%s: loaded %s (load_id %s): read=%d loaded=%d (restated=%d) duplicate=%d quarantined=%d",
         contract.name,
         rel,
         load_id,
         stats.rows_read,
         stats.rows_loaded,
+        stats.rows_restated,
         stats.rows_duplicate,
         stats.rows_quarantined,
     )

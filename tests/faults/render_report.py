@@ -31,7 +31,14 @@ def _row(number: int, case: FaultCase) -> str:
     rule = case.expected.rule
     cells = [str(number), f"`{case.name}`", case.fault, case.outcome, KINDS[case.expected.kind], f"`{rule}`"]
     cells.append(STAGES[case.stage])
+    cells.append(_code(case.expected.message))
     return "| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |"
+
+
+def _code(text: str) -> str:
+    """The message as inline code, on one line (a YAML parser error spans several), backticks kept readable."""
+    one_line = " ".join(text.split())
+    return f"``{one_line}``" if "`" in one_line else f"`{one_line}`"
 
 
 def render_table() -> str:
@@ -42,8 +49,9 @@ def render_table() -> str:
         + ", ".join(f"{count} {KINDS[kind]}" for kind, count in by_kind.items())
         + ".",
         "",
-        "| # | class | what arrives | what the platform does | outcome | rule / gate | caught by |",
-        "|---:|---|---|---|---|---|---|",
+        "| # | class | what arrives | what the platform does | outcome | rule / gate | caught by | what the user sees "
+        "(exact, pinned by the test) |",
+        "|---:|---|---|---|---|---|---|---|",
         *(_row(number, case) for number, case in enumerate(CASES, start=1)),
         END,
     ]

@@ -2,9 +2,10 @@
 
 Each case lands its input on a copy of the published baseline (January and February closed) and runs the whole
 pipeline for March in-process (ingestion -> dbt -> gates -> publication), as `spm publish 2025-03` would. A
-blocked case must fail naming its gate and the offending key, with the gate's asset check failed, and leave
-the published and audit tables and the serving file byte-identical. The accepted case (late data for a closed
-month) must publish March and change no row already published. About 40-60 s per case: slow.
+blocked case must fail with its gate's asset check failed and the gate's exact line in the failure, and leave
+the published and audit tables and the serving file byte-identical. An accepted case (late data or a restated
+FX rate for a closed month) must publish March, change no row already published, and explain itself in the
+ledger line it pins. About 40-60 s per case: slow.
 """
 
 from __future__ import annotations
@@ -13,24 +14,11 @@ import pytest
 
 from .cases import CASES, FaultCase
 from .installation import JAN, MAR
+from .observe import failed_checks, failure_text, gate_line, march_explanation
 
 pytestmark = pytest.mark.slow
 
 PUBLISH_CASES = [case for case in CASES if case.stage == "publish"]
-
-
-def _failure_text(result) -> str:
-    return "\n".join(
-        str(event.event_specific_data.error) for event in result.all_events if event.event_type_value == "STEP_FAILURE"
-    )
-
-
-def _failed_checks(result) -> set[str]:
-    return {
-        event.event_specific_data.check_name
-        for event in result.all_events
-        if event.event_type_value == "ASSET_CHECK_EVALUATION" and not event.event_specific_data.passed
-    }
 
 
 @pytest.mark.parametrize("case", PUBLISH_CASES, ids=lambda case: case.name)
@@ -44,13 +32,10 @@ def test_faulty_month_is_refused_by_a_named_gate_or_adjusted_and_nothing_publish
 
     expected = case.expected
     if expected.kind == "blocked":
-        failure = _failure_text(result)
         assert not result.success, f"{case.name}: March was published despite the fault"
-        assert expected.rule in _failed_checks(result), f"{case.name}: {_failed_checks(result)}"
-        assert f"{expected.rule}: FAILED" in failure, failure
-        gate_line = next(line for line in failure.splitlines() if f"{expected.rule}: FAILED" in line)
-        for fragment in expected.fragments:
-            assert fragment in gate_line, f"{case.name}: {fragment!r} not in {gate_line}"
+        assert expected.rule in failed_checks(result), f"{case.name}: {failed_checks(result)}"
+        observed = gate_line(result, expected.rule)
+        assert observed == expected.message, f"{case.name}: observed message {observed!r}"
         after = installation.published()
         assert after.changes_since(before) == [], f"{case.name}: a blocked run changed published or audit data"
         attempt = installation.query(
@@ -59,23 +44,29 @@ def test_faulty_month_is_refused_by_a_named_gate_or_adjusted_and_nothing_publish
         assert attempt == [(False,)], f"{case.name}: the blocked attempt is not in the audit trail"
         return
 
-    # late data for a closed month: the deal is counted when it becomes known, in the open month
-    assert expected.kind == "accepted" and expected.rule == "booked_late"
-    assert result.success, _failure_text(result)
+    # accepted: a change to a closed month is paid in the open month, never inside the closed one
+    assert expected.kind == "accepted"
+    assert result.success, failure_text(result)
     after = installation.published()
     assert after.rows_changed_since(before) == 0, f"{case.name}: rows of closed months changed"
-    (opportunity,) = expected.fragments
-    booked = installation.query(
-        """select employee_id, entry_type, change_reason, period_start, sum(amount)
-           from published.commission_ledger where opportunity_id = ? group by all order by all""",
-        [opportunity],
+    observed = march_explanation(installation, expected.subject)
+    assert observed == expected.message, f"{case.name}: observed message {observed!r}"
+    lines = installation.query(
+        """select employee_id, payout_month, entry_type, change_reason, adjusted_month, period_start, amount
+           from published.commission_ledger where opportunity_id = ? and entry_type <> 'payout' order by all""",
+        [expected.subject],
     )
-    payees = {employee for employee, *_ in booked}
-    assert {"E000005", "E000002", "E000001"} <= payees, f"the rep and both managers above are paid: {booked}"
-    for _, entry_type, reason, period_start, amount in booked:
-        assert (entry_type, reason, period_start) == ("adjustment", "booked_late", JAN), booked
-        assert amount > 0, booked
-    months = installation.query(
-        "select distinct payout_month from published.commission_ledger where opportunity_id = ?", [opportunity]
-    )
-    assert months == [(MAR,)], "the late deal is paid in the open month, never inside a closed one"
+    if expected.rule == "booked_late":
+        payees = {employee for employee, *_ in lines}
+        assert {"E000005", "E000002", "E000001"} <= payees, f"the rep and both managers above are paid: {lines}"
+        for _, month, entry_type, reason, _, period_start, amount in lines:
+            assert (month, entry_type, reason, period_start) == (MAR, "adjustment", "booked_late", JAN), lines
+            assert amount > 0, lines
+    if expected.rule == "fx_rate_changed":
+        restated = [line for line in lines if line[1] == MAR]
+        booked = [(employee, kind, reason, adjusted) for employee, _, kind, reason, adjusted, *_ in restated]
+        assert booked == [
+            ("E000001", "prior_period_adjustment", "fx_rate_changed", JAN),
+            ("E000002", "prior_period_adjustment", "fx_rate_changed", JAN),
+        ], lines
+        assert all(amount < 0 for *_, amount in restated), "a lower AUD rate pays less for the same credit"
