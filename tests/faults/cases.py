@@ -662,7 +662,14 @@ CASES: tuple[FaultCase, ...] = (
         "quarantined at load, then publication of March is blocked until a valid version of the deal arrives",
         "publish",
         _land_opportunity(amount="fifty thousand"),
-        Expected("blocked", "no_unresolved_quarantined_source_rows", "?"),
+        Expected(
+            "blocked",
+            "no_unresolved_quarantined_source_rows",
+            "no_unresolved_quarantined_source_rows: FAILED (1 offending) - rule: no payout-relevant source row is "
+            "sitting in quarantine without a later valid version; sample keys: crm__opportunities "
+            "opportunity_id=OPP-FAULT-1: type:amount:decimal(18,2) (value is not a valid decimal(18,2)) in "
+            "crm/opportunities/opportunities_2025-03-31-delivery.csv row 1",
+        ),
     ),
     FaultCase(
         "orphan_foreign_key",
@@ -670,7 +677,13 @@ CASES: tuple[FaultCase, ...] = (
         "blocked: `credited_deals_map_to_active_employee` names the opportunity and the user",
         "publish",
         _land_opportunity(owner_user_id="U999999", account_id="ACC9999999"),
-        Expected("blocked", "credited_deals_map_to_active_employee", "?"),
+        Expected(
+            "blocked",
+            "credited_deals_map_to_active_employee",
+            "credited_deals_map_to_active_employee: FAILED (1 offending) - rule: every credited closed-won deal "
+            "closing in, or first known in, the months being published maps to an employee active on the close "
+            "date; sample keys: opportunity OPP-FAULT-1 credit OPP-FAULT-1:owner user U999999 closed 2025-03-20",
+        ),
     ),
     FaultCase(
         "deal_credited_to_terminated_rep",
@@ -678,7 +691,13 @@ CASES: tuple[FaultCase, ...] = (
         "blocked: `credited_deals_map_to_active_employee` names the opportunity and the user",
         "publish",
         _land_opportunity(owner_user_id="U000007", close_date="2025-03-25", last_modified="2025-03-25T10:00:00"),
-        Expected("blocked", "credited_deals_map_to_active_employee", "?"),
+        Expected(
+            "blocked",
+            "credited_deals_map_to_active_employee",
+            "credited_deals_map_to_active_employee: FAILED (1 offending) - rule: every credited closed-won deal "
+            "closing in, or first known in, the months being published maps to an employee active on the close "
+            "date; sample keys: opportunity OPP-FAULT-1 credit OPP-FAULT-1:owner user U000007 closed 2025-03-25",
+        ),
     ),
     FaultCase(
         "revenue_splits_not_100",
@@ -686,7 +705,13 @@ CASES: tuple[FaultCase, ...] = (
         "blocked: `revenue_splits_sum_to_100` names the opportunity and the sum",
         "publish",
         _cut_revenue_split,
-        Expected("blocked", "revenue_splits_sum_to_100", "?"),
+        Expected(
+            "blocked",
+            "revenue_splits_sum_to_100",
+            "revenue_splits_sum_to_100: FAILED (1 offending) - rule: the revenue splits of every closed-won "
+            "opportunity sum to exactly 100 %; sample keys: opportunity OPP0000116 revenue splits sum to 90.0000 "
+            "%",
+        ),
     ),
     FaultCase(
         "overlapping_hr_ranges",
@@ -706,7 +731,13 @@ CASES: tuple[FaultCase, ...] = (
                 inst, "E000005", effective_from="2025-03-01", region="EMEA", last_modified="2025-03-20T09:00:00"
             ),
         ),
-        Expected("blocked", "hr_effective_ranges_do_not_overlap", "?"),
+        Expected(
+            "blocked",
+            "hr_effective_ranges_do_not_overlap",
+            "hr_effective_ranges_do_not_overlap: FAILED (1 offending) - rule: no employee has two HR rows whose "
+            "effective ranges overlap on a day that can reach the months' payouts; sample keys: employee E000005: "
+            "HR row effective 2025-02-15 to 2025-12-31 overlaps the row effective 2025-03-01",
+        ),
     ),
     FaultCase(
         "manager_hierarchy_cycle",
@@ -722,7 +753,13 @@ CASES: tuple[FaultCase, ...] = (
                 last_modified="2025-03-20T09:00:00",
             )
         ),
-        Expected("blocked", "manager_hierarchy_has_no_cycles", "?"),
+        Expected(
+            "blocked",
+            "manager_hierarchy_has_no_cycles",
+            "manager_hierarchy_has_no_cycles: FAILED (1 offending) - rule: no employee is their own manager, "
+            "directly or up the HR chain, on any day of the months being published; sample keys: manager chain "
+            "E000001 -> E000002 -> E000001 on 2025-03-01",
+        ),
     ),
     FaultCase(
         "quota_missing",
@@ -741,7 +778,13 @@ CASES: tuple[FaultCase, ...] = (
                 last_modified="2025-03-03T09:00:00",
             )
         ),
-        Expected("blocked", "plan_participants_have_quota", "?"),
+        Expected(
+            "blocked",
+            "plan_participants_have_quota",
+            "plan_participants_have_quota: FAILED (1 offending) - rule: every payee on a plan has a quota for the "
+            "plan period (month, quarter or year) covering the month; sample keys: E000099:2025-03-01 (ae, month "
+            "quota missing)",
+        ),
     ),
     FaultCase(
         "quota_duplicated",
@@ -749,7 +792,16 @@ CASES: tuple[FaultCase, ...] = (
         "quarantined (`conflicting_duplicate`), then publication is blocked until the sheet is corrected",
         "publish",
         _land_quota_conflict,
-        Expected("blocked", "no_unresolved_quarantined_source_rows", "?"),
+        Expected(
+            "blocked",
+            "no_unresolved_quarantined_source_rows",
+            "no_unresolved_quarantined_source_rows: FAILED (1 offending) - rule: no payout-relevant source row is "
+            "sitting in quarantine without a later valid version; sample keys: salesops__quotas "
+            "employee_id=E000005, period_type=month, period_start=2025-03-01: "
+            "conflicting_duplicate:employee_id,period_type,period_start,updated_at (version key first delivered "
+            "at row 1 of this file with different content) in salesops/quotas/quotas_2025-03-31-delivery.csv row "
+            "2",
+        ),
     ),
     FaultCase(
         "unknown_currency",
@@ -757,7 +809,14 @@ CASES: tuple[FaultCase, ...] = (
         "blocked: `fx_rate_exists` names the credit, the currency pair and the date",
         "publish",
         _land_opportunity(currency="XYZ"),
-        Expected("blocked", "fx_rate_exists", "?"),
+        Expected(
+            "blocked",
+            "fx_rate_exists",
+            "fx_rate_exists: FAILED (3 offending) - rule: an FX rate exists for every currency and date a credit "
+            "or quota is converted at; sample keys: credit OPP-FAULT-1:owner XYZ->USD on 2025-03-20, credit "
+            "OPP-FAULT-1:owner:team:E000001 XYZ->USD on 2025-03-20, credit OPP-FAULT-1:owner:team:E000002 "
+            "XYZ->CAD on 2025-03-20",
+        ),
     ),
     FaultCase(
         "missing_fx_rate",
@@ -768,7 +827,14 @@ CASES: tuple[FaultCase, ...] = (
             _land_rates({"rate_date": "2025-03-03", "currency": "SEK", "rate_to_reporting": "0.09500000"}),
             _land_opportunity(currency="SEK"),
         ),
-        Expected("blocked", "fx_rate_exists", "?"),
+        Expected(
+            "blocked",
+            "fx_rate_exists",
+            "fx_rate_exists: FAILED (3 offending) - rule: an FX rate exists for every currency and date a credit "
+            "or quota is converted at; sample keys: credit OPP-FAULT-1:owner SEK->USD on 2025-03-20, credit "
+            "OPP-FAULT-1:owner:team:E000001 SEK->USD on 2025-03-20, credit OPP-FAULT-1:owner:team:E000002 "
+            "SEK->CAD on 2025-03-20",
+        ),
     ),
     FaultCase(
         "late_data_for_closed_month",
@@ -777,7 +843,15 @@ CASES: tuple[FaultCase, ...] = (
         "(`booked_late`) of January's quota period, for the rep and each manager above",
         "publish",
         _land_opportunity(close_date="2025-01-20", created_date="2024-12-01", amount="40000.00"),
-        Expected("accepted", "booked_late", "?", subject="OPP-FAULT-1"),
+        Expected(
+            "accepted",
+            "booked_late",
+            "Adjustment: tier 2 (1.2000%, retroactive) of the month period from 2025-01-01 on team credit from "
+            "opportunity OPP-FAULT-1 (100.0000%) via E000005, closed 2025-01-20, 40000.00 USD at 1.00000000 "
+            "(2025-01-20); first counted for this payee in 2025-03-01, after its close month (entered late or "
+            "reassigned); attainment 50.85% -> 62.03%. Was 0.00, now 480.00 USD.",
+            subject="OPP-FAULT-1",
+        ),
     ),
 
     # --- issue 15: every landed file ends loaded, in flight or refused with a reason
@@ -926,7 +1000,14 @@ CASES: tuple[FaultCase, ...] = (
         "lines (`fx_rate_changed`) for each payee paid at that rate",
         "publish",
         _land_rates({"rate_date": "2025-01-03", "currency": "AUD", "rate_to_reporting": "0.60000000"}),
-        Expected("accepted", "fx_rate_changed", "?", subject="OPP0000027"),
+        Expected(
+            "accepted",
+            "fx_rate_changed",
+            "Prior-period adjustment for 2025-01-01 (closed): credit OPP0000027:owner:team:E000001 was paid "
+            "660.14 USD and computes to 604.18 now, because the FX rate changed from 0.65556993 to 0.60000000; "
+            "the difference of -55.96 USD is paid here.",
+            subject="OPP0000027",
+        ),
     ),
     # --- issue 15: no won deal vanishes before the ledger
     FaultCase(
@@ -952,7 +1033,19 @@ CASES: tuple[FaultCase, ...] = (
         "blocked: `won_credits_reach_the_ledger` names the credit and says the close date is outside the pay calendar",
         "publish",
         _land_opportunity(close_date="2023-03-20"),
-        Expected("blocked", "won_credits_reach_the_ledger", "?"),
+        Expected(
+            "blocked",
+            "won_credits_reach_the_ledger",
+            "won_credits_reach_the_ledger: FAILED (3 offending) - rule: every credit of a closed-won deal closing "
+            "in, or first known in, the months being published reaches the ledger or is explained by a plan rule "
+            "(int_credit_outcomes); none vanishes unseen; sample keys: credit OPP-FAULT-1:owner of employee "
+            "E000005 (opportunity OPP-FAULT-1, closed 2023-03-20): the close date lies outside the pay calendar "
+            "(the months the quota sheet covers), credit OPP-FAULT-1:owner:team:E000001 of employee E000001 "
+            "(opportunity OPP-FAULT-1, closed 2023-03-20): the close date lies outside the pay calendar (the "
+            "months the quota sheet covers), credit OPP-FAULT-1:owner:team:E000002 of employee E000002 "
+            "(opportunity OPP-FAULT-1, closed 2023-03-20): the close date lies outside the pay calendar (the "
+            "months the quota sheet covers)",
+        ),
     ),
     FaultCase(
         "close_date_before_the_reps_hire",
@@ -960,7 +1053,13 @@ CASES: tuple[FaultCase, ...] = (
         "blocked: `credited_deals_map_to_active_employee` names the deal and the user (it vanished silently before)",
         "publish",
         _land_opportunity(close_date="2015-03-20"),
-        Expected("blocked", "credited_deals_map_to_active_employee", "?"),
+        Expected(
+            "blocked",
+            "credited_deals_map_to_active_employee",
+            "credited_deals_map_to_active_employee: FAILED (1 offending) - rule: every credited closed-won deal "
+            "closing in, or first known in, the months being published maps to an employee active on the close "
+            "date; sample keys: opportunity OPP-FAULT-1 credit OPP-FAULT-1:owner user U000005 closed 2015-03-20",
+        ),
     ),
     # --- issue 15: every reference between sources is checked
     FaultCase(
@@ -969,7 +1068,14 @@ CASES: tuple[FaultCase, ...] = (
         "blocked: `source_references_resolve` names the split and the missing opportunity",
         "publish",
         _split_of_missing_opportunity,
-        Expected("blocked", "source_references_resolve", "?"),
+        Expected(
+            "blocked",
+            "source_references_resolve",
+            "source_references_resolve: FAILED (1 offending) - rule: every reference between sources (a split's "
+            "opportunity, a deal's owner and account, a worker's manager, an invoice's subscription, ...) names a "
+            "record that was delivered; sample keys: crm__opportunity_splits split_id=S-FAULT-1: "
+            "opportunity_id=OPP-GHOST not found in crm__opportunities",
+        ),
     ),
 )
 

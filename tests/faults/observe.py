@@ -42,9 +42,11 @@ def failure_text(result) -> str:
 
 
 def gate_line(result, gate: str) -> str | None:
-    """The blocked run's line for `gate` (`  - <gate>: FAILED (...) - rule: ...; sample keys: ...`), stripped."""
+    """The blocked run's line for `gate` (`  - <gate>: FAILED (...) - rule: ...; sample keys: ...`), without its
+    bullet."""
+    bullet = f"- {gate}: FAILED"
     return next(
-        (line.strip() for line in failure_text(result).splitlines() if line.strip().startswith(f"- {gate}: FAILED")),
+        (line.strip()[2:] for line in failure_text(result).splitlines() if line.strip().startswith(bullet)),
         None,
     )
 
