@@ -61,7 +61,7 @@ def test_without_a_connectors_file_the_graph_has_no_connector_assets(dbt_manifes
 
     graph = build_definitions(settings).resolve_asset_graph()
     assert not [k for k in graph.get_all_asset_keys() if k.path[0] == "connectors"]
-    assert graph.get(INVOICES).parent_keys == set()
+    assert graph.get(INVOICES).parent_keys == {dg.AssetKey(["raw", "landing_folder"])}
 
 
 def test_configured_connector_is_an_ingestion_asset_that_lands_what_its_raw_asset_loads(
@@ -78,7 +78,7 @@ def test_configured_connector_is_an_ingestion_asset_that_lands_what_its_raw_asse
         defs = build_definitions(replace(settings, connectors_file=connectors_file))
         graph = defs.resolve_asset_graph()
         assert graph.get(CONNECTOR).group_name == "ingestion"
-        assert graph.get(INVOICES).parent_keys == {CONNECTOR}
+        assert graph.get(INVOICES).parent_keys == {CONNECTOR, dg.AssetKey(["raw", "landing_folder"])}
 
         result = dg.materialize(
             [defs.resolve_assets_def(CONNECTOR), defs.resolve_assets_def(INVOICES)],
