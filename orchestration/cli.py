@@ -94,19 +94,21 @@ def _run(job: str, first: date, last: date, *, acknowledge: list[str], log_dir: 
     return result.success
 
 
-def print_summary(settings: Settings) -> None:
+def print_summary(settings: Settings) -> bool:
+    """Print what is published, from the serving file BI reads: never the warehouse, which a run may be writing
+    (DuckDB lets no reader in while a writer holds the file). Returns False when nothing is published yet."""
     import duckdb
 
-    if not settings.warehouse_path.exists():
-        print("nothing built yet: run `spm demo`")
-        return
-    with duckdb.connect(str(settings.warehouse_path), read_only=True) as conn:
+    if not settings.serving_path.exists():
+        print(f"nothing published yet ({settings.serving_path} does not exist): run `spm demo` or `spm close`")
+        return False
+    with duckdb.connect(str(settings.serving_path), read_only=True) as conn:
         has_published = conn.execute(
             "select count(*) from information_schema.tables where table_schema = 'published'"
         ).fetchone()[0]
         if not has_published:
             print("no month published yet")
-            return
+            return False
         months = conn.execute(
             "select min(payout_month), max(payout_month), count(distinct payout_month), count(distinct employee_id)"
             " from published.monthly_payouts"
@@ -133,6 +135,7 @@ def print_summary(settings: Settings) -> None:
     print("  explanations   : published.commission_ledger (column `explanation`)")
     print(f"  query it       : duckdb -readonly {settings.serving_path}")
     print("  Dagster UI     : make ui   (then open http://127.0.0.1:3000)")
+    return True
 
 
 def _last_month() -> date:
