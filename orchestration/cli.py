@@ -72,22 +72,19 @@ def _run(job: str, first: date, last: date, *, acknowledge: list[str], log_dir: 
         )
     if not result.success:
         from orchestration.lib.alerts import send_alert
+        from orchestration.lib.run_failures import describe, step_failures
 
-        step_errors = {}
-        for event in result.all_events:
-            if event.event_type_value == "STEP_FAILURE":
-                error = event.event_specific_data.error
-                message = error.message if error else event.message
-                step_errors[event.step_key] = message
-                print(f"\nstep {event.step_key} failed:\n{message}", file=sys.stderr)
+        failures = step_failures(result.all_events)
+        print(f"\n{describe(failures)}\nfull log: {log_path}", file=sys.stderr)
         send_alert(
-            f"SPM run failed: {job} for {first:%Y-%m} to {last:%Y-%m} (run {result.run_id})",
+            f"SPM run failed: {job} for {first:%Y-%m} to {last:%Y-%m} (run {result.run_id})\n{describe(failures)}",
             {
                 "run_id": result.run_id,
                 "job_name": job,
                 "partition_start": first.isoformat(),
                 "partition_end": last.isoformat(),
-                "step_errors": step_errors,
+                "failed_steps": [f.step for f in failures],
+                "step_errors": {f.step: f.message for f in failures},
             },
             webhook_url=Settings.from_env().alert_webhook_url,
         )

@@ -15,30 +15,17 @@ secret) never becomes resource config that the UI would display.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
-from typing import TYPE_CHECKING
 
 import dagster as dg
 
 from orchestration.defs.jobs import publish_month_job
 from orchestration.lib.alerts import send_alert
+from orchestration.lib.run_failures import MAX_MESSAGE_CHARS, StepFailure, describe, root_message, step_failures
 from orchestration.lib.run_lock import partition_range_from_tags
 from orchestration.runs import month_key
 from orchestration.settings import Settings
 
-if TYPE_CHECKING:
-    from dagster._utils.error import SerializableErrorInfo  # not exported by `dagster`; annotation only
-
 CLOSE_TAG = "spm/close"
-MAX_ERROR_CHARS = 500
-"""Per failed step, the first characters of its error in the alert: enough to recognise it, short for a chat."""
-
-
-def _root_error(error: SerializableErrorInfo) -> str:
-    """The innermost cause's message: Dagster wraps a user exception in a step-execution error whose own message
-    only says which op failed."""
-    while error.cause is not None:
-        error = error.cause
-    return error.message.strip()[:MAX_ERROR_CHARS]
 
 
 def failure_details(context: dg.RunFailureSensorContext) -> dict[str, object]:
@@ -53,20 +40,16 @@ def failure_details(context: dg.RunFailureSensorContext) -> dict[str, object]:
         "failure_message": context.failure_event.message,
     }
     try:
-        step_failures = context.get_step_failure_events()
+        failed = step_failures(context.get_step_failure_events())
     except Exception as exc:  # an event-log hiccup must not stop the alert itself
-        step_failures = []
-        details["step_failures_unavailable"] = str(exc)[:MAX_ERROR_CHARS]
-    details["failed_steps"] = [event.step_key for event in step_failures]
-    details["step_errors"] = {
-        event.step_key: _root_error(event.step_failure_data.error)
-        for event in step_failures
-        if event.step_failure_data.error is not None
-    }
+        failed = []
+        details["step_failures_unavailable"] = str(exc)[:MAX_MESSAGE_CHARS]
+    details["failed_steps"] = [failure.step for failure in failed]
+    details["step_errors"] = {failure.step: failure.message for failure in failed}
     run_error = getattr(context.failure_event.event_specific_data, "error", None)
-    if not step_failures and run_error is not None:
+    if not failed and run_error is not None:
         # a failure outside any step, e.g. a resource that could not start (the warehouse lock was held)
-        details["run_error"] = _root_error(run_error)
+        details["run_error"] = root_message(run_error)
     return details
 
 
@@ -80,8 +63,10 @@ def run_failure_alert_sensor(context: dg.RunFailureSensorContext) -> None:
     details = failure_details(context)
     start, end = details["partition_start"], details["partition_end"]
     months = "" if start is None else f" for {start}" if start == end else f" for {start} to {end}"
+    failures = describe(StepFailure(step, message) for step, message in details["step_errors"].items())
     send_alert(
-        f"SPM run failed: {details['job_name']}{months} (run {details['run_id']})",
+        f"SPM run failed: {details['job_name']}{months} (run {details['run_id']})"
+        + (f"\n{failures}" if failures else f"\n{details.get('run_error', details['failure_message'])}"),
         details,
         webhook_url=Settings.from_env().alert_webhook_url,
     )

@@ -14,15 +14,18 @@ warehouse lock while dbt writes).
 """
 
 from collections.abc import Iterator, Mapping
+from pathlib import Path
 
 import dagster as dg
 from dagster_dbt import DagsterDbtCliRuntimeError, DbtCliResource, dbt_assets
 
 from orchestration.defs.ingestion import WRITER_POOL
 from orchestration.lib.dbt import spm_dbt_project, translator
+from orchestration.lib.dbt_failures import dbt_failures
 from orchestration.lib.dbt_runs import engine_fault, keep_partial_parse, run_settings_in_environment
 from orchestration.lib.partitions import dbt_settings_for_run_tags, dbt_settings_for_window, monthly_partitions
 from orchestration.lib.run_lock import RunLockResource
+from orchestration.lib.warehouse import WarehouseResource
 from orchestration.publication.publish import code_version
 
 MONTHLY_TAG = "tag:monthly_partitioned"
@@ -36,15 +39,23 @@ ENGINE_FAULT_RETRIES = 2
 the SQL, a failed data test or bad data fails the step at once."""
 
 
-def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, settings: Mapping[str, str]) -> Iterator:
+def _build(
+    context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource, settings: Mapping[str, str]
+) -> Iterator:
     with run_settings_in_environment(settings):  # dbt's process starts inside dbt.cli
         invocation = dbt.cli(BUILD, context=context)
     try:
         yield from invocation.stream()
-    except DagsterDbtCliRuntimeError:
+    except DagsterDbtCliRuntimeError as error:
         fault = engine_fault(invocation.target_path)
         if fault is None:
-            raise
+            # name what failed, with sample keys for failed tests, where operators look (summary, alert)
+            failures = dbt_failures(invocation.target_path, Path(warehouse.path), spm_dbt_project.manifest_path)
+            if not failures:
+                raise
+            raise dg.Failure(
+                description="dbt build failed:\n" + "\n".join(f"  - {f.description}" for f in failures)
+            ) from error
         context.log.warning(f"dbt failed inside the database engine; the step runs again: {fault}")
         raise dg.RetryRequested(max_retries=ENGINE_FAULT_RETRIES, seconds_to_wait=5) from None
     finally:
@@ -62,13 +73,14 @@ def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, settings: Map
 def spm_dbt_models(
     context: dg.AssetExecutionContext,
     dbt: DbtCliResource,
+    warehouse: WarehouseResource,
     run_lock: RunLockResource,  # unused: requiring it makes the run hold the warehouse lock
 ):
     # the run's months and code version: the incremental engine models recompute at least those months, and
     # everything after code changes (macros/incremental_rebuild.sql)
     settings = {**dbt_settings_for_run_tags(context.run.tags), "spm_code_version": code_version()}
     context.log.info(f"building models with {settings}")
-    yield from _build(context, dbt, settings)
+    yield from _build(context, dbt, warehouse, settings)
 
 
 @dbt_assets(
@@ -84,6 +96,7 @@ def spm_dbt_models(
 def spm_dbt_monthly_models(
     context: dg.AssetExecutionContext,
     dbt: DbtCliResource,
+    warehouse: WarehouseResource,
     run_lock: RunLockResource,  # unused: requiring it makes the run hold the warehouse lock
 ):
     window = context.partition_time_window
@@ -94,4 +107,4 @@ def spm_dbt_monthly_models(
         "spm_code_version": code_version(),
     }
     context.log.info(f"building monthly models for {settings}")
-    yield from _build(context, dbt, settings)
+    yield from _build(context, dbt, warehouse, settings)
