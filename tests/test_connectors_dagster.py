@@ -61,7 +61,7 @@ def test_without_a_connectors_file_the_graph_has_no_connector_assets(dbt_manifes
 
     graph = build_definitions(settings).resolve_asset_graph()
     assert not [k for k in graph.get_all_asset_keys() if k.path[0] == "connectors"]
-    assert graph.get(INVOICES).parent_keys == set()
+    assert graph.get(INVOICES).parent_keys == {dg.AssetKey(["raw", "landing_folder"])}
 
 
 def test_configured_connector_is_an_ingestion_asset_that_lands_what_its_raw_asset_loads(
@@ -78,7 +78,7 @@ def test_configured_connector_is_an_ingestion_asset_that_lands_what_its_raw_asse
         defs = build_definitions(replace(settings, connectors_file=connectors_file))
         graph = defs.resolve_asset_graph()
         assert graph.get(CONNECTOR).group_name == "ingestion"
-        assert graph.get(INVOICES).parent_keys == {CONNECTOR}
+        assert graph.get(INVOICES).parent_keys == {CONNECTOR, dg.AssetKey(["raw", "landing_folder"])}
 
         result = dg.materialize(
             [defs.resolve_assets_def(CONNECTOR), defs.resolve_assets_def(INVOICES)],
@@ -112,4 +112,29 @@ def test_failing_connector_fails_its_asset_with_the_cause_and_its_raw_asset_does
     (failure,) = [e for e in result.all_events if e.is_step_failure]
     assert "billing_api (billing__invoices): HTTP 401" in failure.step_failure_data.error.message
     assert "expired-token" not in failure.step_failure_data.error.message
+    assert result.asset_materializations_for_node(defs.resolve_assets_def(INVOICES).node_def.name) == []
+
+
+def test_a_file_outside_every_entity_folder_fails_the_run_before_any_load(dbt_manifest, settings):
+    """The `raw/landing_folder` asset refuses a misplaced file, naming it, and no raw asset runs after it."""
+    from orchestration.definitions import build_definitions
+
+    stray = settings.landing_dir / "billing" / "invoice"  # the entity folder is `invoices`
+    stray.mkdir(parents=True)
+    (stray / "invoices_2025-01.jsonl").write_text('{"invoice_id": "INV-1"}\n')
+    defs = build_definitions(settings)
+    landing = dg.AssetKey(["raw", "landing_folder"])
+
+    result = dg.materialize(
+        [defs.resolve_assets_def(landing), defs.resolve_assets_def(INVOICES)],
+        selection=[landing, INVOICES],
+        raise_on_error=False,
+    )
+
+    assert not result.success
+    (failure,) = [e for e in result.all_events if e.is_step_failure]
+    assert failure.step_failure_data.error.cause.message.startswith(
+        "ingestion.errors.SourceContractError: billing.invoice: file 'billing/invoice/invoices_2025-01.jsonl': "
+        "rule unclaimed_file: not in the folder of any source entity"
+    )
     assert result.asset_materializations_for_node(defs.resolve_assets_def(INVOICES).node_def.name) == []

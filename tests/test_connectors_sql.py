@@ -76,7 +76,7 @@ def crm_db(postgres, monkeypatch):
 def insert(sql, opportunity_id: str, last_modified: str, amount: str = "1000.50", stage: str = "Closed Won") -> None:
     sql(
         "insert into {schema}.opportunity values (%s, 'A1', 'U1', NULL, 'new', %s, %s, 'USD', '2025-01-05', "
-        "'2025-02-10', true, %s, NULL, %s)",
+        "'2025-01-31', true, %s, NULL, %s)",
         (opportunity_id, stage, amount, stage == "Closed Won", last_modified),
     )
 

@@ -122,23 +122,6 @@ def _quarantine_sql(ctx: GateContext) -> str:
     return " union all ".join(parts)
 
 
-def _current_versions_sql(contract: SourceContract) -> str:
-    """The current version of every record of a raw table (what staging keeps), without records deleted at the
-    source: ordered by the change stamp, or by delivery for a source restated by delivery."""
-    stamp = f"{contract.change_stamp} desc, " if contract.change_stamp else ""
-    not_deleted = f"and not coalesce({contract.deleted_flag}, false)" if contract.deleted_flag else ""
-    return f"""
-        select * from (
-            select *, row_number() over (
-                partition by {", ".join(contract.record_key)}
-                order by {stamp}_loaded_at desc, _source_file desc, _source_row desc
-            ) as _version_rank
-            from {contract.raw_table}
-        ) as ranked
-        where _version_rank = 1 {not_deleted}
-    """
-
-
 def _references_sql(ctx: GateContext) -> str:
     """Current records whose reference to another source (`Column.references`) names no record there.
 
@@ -146,30 +129,44 @@ def _references_sql(ctx: GateContext) -> str:
     orphan is data the platform was not sent: a split of a deal missing from the CRM extract is a deal someone
     may be owed for, an invoice of an unknown opportunity is a payment no pay-on-invoice plan will see. Fixed
     at the source: deliver the missing record, or a corrected version of the referencing one. Checked over the
-    current state, whatever month is published, because the missing record's months are unknown.
+    current state (the latest version of each record, not deleted at the source), whatever month is published,
+    because the missing record's months are unknown. Cost: one anti-join per reference over the raw history;
+    only records with an orphan in some version are then ranked to find their current version.
     """
     parts = []
     for contract in CONTRACTS:
         for column in contract.columns:
-            if column.references is None:
-                continue
-            parent_name, parent_column = column.references.split(".")
-            parent = CONTRACTS_BY_NAME[parent_name]
-            key_expr = " || ', ' || ".join(
-                f"'{col}=' || coalesce(cast(c.{col} as varchar), '<null>')" for col in contract.record_key
-            )
-            parts.append(
-                f"""
-                select distinct '{contract.name} ' || {key_expr} || ': {column.name}=' || c.{column.name}
-                       || ' not found in {parent_name}' as offending_key
-                from ({_current_versions_sql(contract)}) as c
-                where c.{column.name} is not null
-                  and not exists (
-                      select 1 from {parent.raw_table} as p where p.{parent_column} = c.{column.name}
-                  )
-                """
-            )
+            if column.references is not None:
+                parts.append(_orphans_sql(contract, column.name, column.references))
     return " union all ".join(parts)
+
+
+def _orphans_sql(contract: SourceContract, column: str, references: str) -> str:
+    parent_name, parent_column = references.split(".")
+    parent = CONTRACTS_BY_NAME[parent_name]
+    key = contract.record_key
+    key_text = " || ', ' || ".join(f"'{col}=' || coalesce(cast(c.{col} as varchar), '<null>')" for col in key)
+    orphan = (
+        f"c.{column} is not null"
+        f" and not exists (select 1 from {parent.raw_table} as p where p.{parent_column} = c.{column})"
+    )
+    stamp = f"{contract.change_stamp} desc, " if contract.change_stamp else ""
+    not_deleted = f"and not coalesce(c.{contract.deleted_flag}, false)" if contract.deleted_flag else ""
+    return f"""
+        select distinct '{contract.name} ' || {key_text} || ': {column}=' || c.{column}
+               || ' not found in {parent_name}' as offending_key
+        from (
+            select *, row_number() over (
+                partition by {", ".join(key)} order by {stamp}_loaded_at desc, _source_file desc, _source_row desc
+            ) as _version_rank
+            from {contract.raw_table} as versions
+            where exists (
+                select 1 from {contract.raw_table} as c
+                where {orphan} and {" and ".join(f"c.{col} = versions.{col}" for col in key)}
+            )
+        ) as c
+        where c._version_rank = 1 and {orphan} {not_deleted}
+    """
 
 
 def _payout_change_sql(ctx: GateContext) -> str:

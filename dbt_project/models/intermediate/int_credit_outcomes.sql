@@ -78,6 +78,16 @@ credits_in_ledger as (
     where payee_credit_id is not null
 ),
 
+unbooked_credit_ids as (
+    -- the few credits without a ledger line: only these need the evaluation detail below, which keeps the
+    -- model's cost to one pass over the ledger and the current credits at scale
+    select current_credits.payee_credit_id
+    from current_credits
+    left join credits_in_ledger
+        on current_credits.payee_credit_id = credits_in_ledger.payee_credit_id
+    where credits_in_ledger.payee_credit_id is null
+),
+
 latest_evaluations as (
     select
         evaluations.payee_credit_id,
@@ -95,6 +105,7 @@ latest_evaluations as (
             row_number() over (partition by credits.payee_credit_id order by credits.evaluation_month desc)
                 as recency
         from {{ ref('int_commission_evaluation_credits') }} as credits
+        where credits.payee_credit_id in (select unbooked_credit_ids.payee_credit_id from unbooked_credit_ids)
     ) as evaluations
     inner join {{ ref('int_plan_segments') }} as segments
         on evaluations.segment_id = segments.segment_id
