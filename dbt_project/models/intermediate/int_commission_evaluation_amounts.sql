@@ -195,7 +195,8 @@ bonus_rows as (
             else cast(
                 -- a flat bonus follows payment when the plan counts attainment on payment
                 {{ round_amount(
-                    exact_product('bonuses.share_of_monthly_target_incentive', 'segments.target_incentive_annual') ~ ' / 12'
+                    exact_product('bonuses.share_of_monthly_target_incentive', 'segments.target_incentive_annual')
+                    ~ ' / 12'
                     ~ " * credits.split_percent / 100 * (1 - credits.clawback_fraction)"
                     ~ " * case when credits.attainment_basis = 'invoice_paid' then credits.release_fraction else 1 end"
                 ) }} as decimal(18, 2)

@@ -57,7 +57,9 @@ flows as (
             as top_up_amount,
         case
             when has_recoverable_draw = 1 and is_employed_with_plan and earnings_amount > draw_amount
-                then cast(round({{ exact_product('recovery_share', 'earnings_amount - draw_amount') }}, 2) as decimal(18, 2))
+                then cast(
+                    round({{ exact_product('recovery_share', 'earnings_amount - draw_amount') }}, 2) as decimal(18, 2)
+                )
             else cast(0 as decimal(18, 2))
         end as available_recovery_amount,
         case when draw_kind = 'recoverable' or (draw_kind is null and has_recoverable_draw = 1) then 1 else 0 end
