@@ -12,6 +12,7 @@ the same raw layer can be recreated on PostgreSQL or Spark.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Literal
 
 FileFormat = Literal["csv", "jsonl", "parquet"]
@@ -19,6 +20,19 @@ FileFormat = Literal["csv", "jsonl", "parquet"]
 MONEY = "decimal(18,2)"
 PERCENT = "decimal(9,4)"
 RATE = "decimal(18,8)"
+
+MONEY_MAX = Decimal("9999999999999.99")
+"""The largest absolute amount a money column accepts: 13 integer digits, 10^13 - 0.01 (about USD 625 million in
+IDR, 400 million in VND, 7 billion in KRW). Why 13 (docs/compensation-engine.md, "Amount range"):
+
+* every amount the engine derives without FX fits its decimal(18, 2) columns (16 integer digits): a credit is at
+  most the amount times the largest split percent PERCENT allows (99,999.9999 %, a factor below 1,000);
+* 13 + 2 decimals = 15 significant digits, what a double carries exactly: a JSON number is read as a double
+  (billing's JSONL extracts), and the engine's unrounded fractions (clawback, release) are doubles whose spacing
+  stays below 0.002 under 10^13, so every amount still rounds to the right cent.
+
+A larger value is quarantined (`max_value:<column>`) with its record key. What no bound on sources can keep in
+range is an FX conversion at a cross rate far above 1; the engine names such a credit (dbt macro fit_decimal)."""
 
 
 @dataclass(frozen=True)
@@ -29,6 +43,9 @@ class Column:
     allowed: tuple[str, ...] | None = None
     """Closed vocabulary (e.g. invoice status). A value outside it is a quarantinable row error."""
     non_negative: bool = False
+    max_value: Decimal | None = None
+    """The largest absolute value allowed (`MONEY_MAX` for money); a larger one is a quarantinable row error
+    (`max_value:<column>`). Absolute, so it bounds a credit note (a negative invoice) too."""
     positive: bool = False
     """Strictly greater than zero (an FX rate: a zero rate would zero every amount converted with it)."""
     references: str | None = None
@@ -108,6 +125,11 @@ def _c(name: str, type_: str, nullable: bool = True, **kw) -> Column:
     return Column(name=name, type=type_, nullable=nullable, **kw)
 
 
+def _money(name: str, nullable: bool = True, **kw) -> Column:
+    """A money column: MONEY, at most `MONEY_MAX` in absolute value."""
+    return Column(name=name, type=MONEY, nullable=nullable, max_value=MONEY_MAX, **kw)
+
+
 def _extracted_at(name: str) -> Column:
     """The source's last-change timestamp: required, and never later than the load."""
     return Column(name=name, type="timestamp", nullable=False, not_after_load=True)
@@ -173,7 +195,7 @@ CONTRACTS: tuple[SourceContract, ...] = (
                     "Closed Lost",
                 ),
             ),
-            _c("amount", MONEY, False, non_negative=True),
+            _money("amount", False, non_negative=True),
             _c("currency", "varchar", False),
             _c("created_date", "date", False),
             _c("close_date", "date", False),
@@ -234,7 +256,7 @@ CONTRACTS: tuple[SourceContract, ...] = (
             _c("pay_currency", "varchar", False),
             _c("hire_date", "date", False),
             _c("termination_date", "date"),
-            _c("target_incentive_annual", MONEY, False, non_negative=True),
+            _money("target_incentive_annual", False, non_negative=True),
             _c("effective_from", "date", False),
             _c("effective_to", "date"),
             _extracted_at("last_modified"),
@@ -288,7 +310,7 @@ CONTRACTS: tuple[SourceContract, ...] = (
             _c("start_date", "date", False),
             _c("end_date", "date"),
             _c("billing_interval", "varchar", False, allowed=("month", "year")),
-            _c("recurring_amount", MONEY, False, non_negative=True),
+            _money("recurring_amount", False, non_negative=True),
             _c("currency", "varchar", False),
             _extracted_at("last_modified"),
         ),
@@ -307,7 +329,7 @@ CONTRACTS: tuple[SourceContract, ...] = (
             _c("crm_opportunity_id", "varchar", references="crm__opportunities.opportunity_id"),
             _c("invoice_date", "date", False),
             _c("due_date", "date", False),
-            _c("amount", MONEY, False),
+            _money("amount", False),
             _c("currency", "varchar", False),
             _c("status", "varchar", False, allowed=("draft", "open", "paid", "void", "uncollectible")),
             _c("paid_at", "timestamp"),
@@ -325,7 +347,7 @@ CONTRACTS: tuple[SourceContract, ...] = (
             _c("employee_id", "varchar", False, references="hr__workers.employee_id"),
             _c("period_type", "varchar", False, allowed=("month", "quarter", "year")),
             _c("period_start", "date", False),
-            _c("quota_amount", MONEY, False, non_negative=True),
+            _money("quota_amount", False, non_negative=True),
             _c("currency", "varchar", False),
             _extracted_at("updated_at"),
         ),

@@ -26,6 +26,9 @@ Rule choices (documented here because the spec is silent):
 * Empty or whitespace-only text is null (CSV empty string = null; JSON null or a missing key = null).
 * NaN/±inf in a numeric column -> `finite:<col>`; in a `non_negative` column NaN and -inf additionally break
   `non_negative:<col>` (so NaN in an amount yields both rules). A value < 0 -> `non_negative:<col>`.
+* A money amount above `MONEY_MAX` (13 integer digits) in absolute value -> `max_value:<col>`: the engine's
+  arithmetic holds every amount up to it (docs/compensation-engine.md, "Amount range"). One too large for the
+  contract type itself (16 integer digits) is a `type` error.
 * A last-change timestamp (`last_modified`, `updated_at`: `Column.not_after_load`) later than the load time
   plus `FUTURE_TOLERANCE` (1 day: clock skew and time zones) -> `not_future:<col>`. Versions are ordered by it,
   so a future stamp would outrank every real correction until that date. Business dates (close dates, HR
@@ -53,6 +56,7 @@ import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import duckdb
@@ -225,6 +229,7 @@ class _ColumnPlan:
     nullable: bool
     allowed: tuple[str, ...] | None
     non_negative: bool
+    max_value: Decimal | None
     positive: bool
     not_after_load: bool
 
@@ -466,6 +471,7 @@ def _column_plans(conn: duckdb.DuckDBPyConnection, contract: SourceContract) -> 
             nullable=c.nullable,
             allowed=c.allowed,
             non_negative=c.non_negative,
+            max_value=c.max_value,
             positive=c.positive,
             not_after_load=c.not_after_load,
         )
@@ -478,6 +484,8 @@ def _column_plans(conn: duckdb.DuckDBPyConnection, contract: SourceContract) -> 
     for plan in plans:
         if (plan.non_negative or plan.positive) and not plan.is_numeric:
             raise ValueError(f"{contract.name}.{plan.name}: a sign rule on non-numeric type {plan.type}")
+        if plan.max_value is not None and not plan.is_numeric:
+            raise ValueError(f"{contract.name}.{plan.name}: max_value on non-numeric type {plan.type}")
     return plans
 
 
@@ -701,6 +709,14 @@ def _column_checks(plan: _ColumnPlan, latest_allowed: datetime) -> list[str]:
     if plan.positive:
         not_positive = f"coalesce({typed} <= 0, false) OR {nan_or_minus_inf}"
         checks.append(_violation(not_positive, f"positive:{name}", "value must be a number > 0"))
+    if plan.max_value is not None:
+        checks.append(
+            _violation(
+                f"coalesce(abs({typed}) > {plan.max_value}, false)",
+                f"max_value:{name}",
+                f"absolute value above the contract bound of {plan.max_value}",
+            )
+        )
     if plan.not_after_load:
         checks.append(
             _violation(

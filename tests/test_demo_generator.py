@@ -243,6 +243,8 @@ def test_values_satisfy_contract_types_nullability_and_vocabularies(company):
                 assert set(values) - {None} <= set(column.allowed), f"{contract.name}.{column.name}"
             if column.non_negative:
                 assert all(v is None or v >= 0 for v in values), f"{contract.name}.{column.name}"
+            if column.max_value is not None:
+                assert all(v is None or abs(v) <= column.max_value for v in values), f"{contract.name}.{column.name}"
 
 
 def test_version_keys_are_unique(company):

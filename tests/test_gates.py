@@ -60,6 +60,21 @@ def test_payout_change_above_bound_blocks_and_names_the_month(warehouse):
     assert "4990" not in result.describe() and "2310" not in result.describe()
 
 
+def test_payout_change_gate_totals_payouts_of_a_hundred_million_and_more_without_overflow(warehouse):
+    # int_fx_rates keeps the contract's decimal(18, 8); a payout of 100,000,000.00 times it overflowed DuckDB's
+    # 18-digit product. Jan 400,000,000 + 900 x 1.1 = 400,000,990 vs Dec 110,000,000 + 1,210 = 110,001,210: +263.6 %
+    warehouse.execute(
+        "create or replace table intermediate.int_fx_rates as select rate_date, currency_code,"
+        " cast(rate_to_reporting as decimal(18, 8)) as rate_to_reporting from intermediate.int_fx_rates"
+    )
+    warehouse.execute(
+        "update marts.fct_monthly_payouts set net_payout_amount = net_payout_amount * 100000 where employee_id = 'E1'"
+    )
+    result = _only(warehouse, "payout_change_within_bound", GateContext(months=(DEC, JAN), max_payout_change_ratio=0.5))
+    assert result.sample_keys == ("2025-01-01: total payout changed by 263.6 % against the month before",)
+    assert result.sample_details == ("total 400000990.00 USD vs 110001210.00 the month before",)
+
+
 def test_acknowledged_payout_change_passes(warehouse):
     ctx = GateContext(months=(JAN,), max_payout_change_ratio=0.5, acknowledged_change_months=frozenset({JAN}))
     assert _only(warehouse, "payout_change_within_bound", ctx).passed

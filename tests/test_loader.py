@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from ingestion.contracts import CONTRACTS, Column, SourceContract, contract
+from ingestion.contracts import CONTRACTS, MONEY, Column, SourceContract, contract
 from ingestion.errors import LandedFileChangedError, SourceContractError
 from ingestion.loader import LoadResult, RawSchemaError, ensure_raw_tables, load_all, load_entity
 
@@ -1008,3 +1008,86 @@ def test_an_fx_rate_resent_after_a_quarantined_delivery_loads_again_so_the_quara
     assert [row[0] for row in loaded_rates(conn)] == ["fx/rates/a.parquet", "fx/rates/c.parquet"]
     write_rates(landing, "d.parquet", [(date(2024, 1, 2), "EUR", 1.10)])
     assert load_entity(conn, landing, RATES, now=datetime(2024, 3, 4)).rows_duplicate == 1, "no quarantine since"
+
+
+# ------------------------------------------------------------------------------------- money bound (issue 15)
+
+
+def test_an_amount_beyond_13_integer_digits_is_quarantined_with_its_key_and_the_largest_allowed_loads_exactly(
+    conn, landing
+):
+    write_csv(
+        landing,
+        OPPS,
+        "a.csv",
+        [
+            opp(opportunity_id="O1", amount="10000000000.00"),  # 10 billion IDR: an ordinary deal
+            opp(opportunity_id="O2", amount="9999999999999.99"),  # the bound, MONEY_MAX
+            opp(opportunity_id="O3", amount="10000000000000.00"),  # one cent above it
+            opp(opportunity_id="O4", amount="99999999999999.99"),
+        ],
+    )
+
+    result = load_entity(conn, landing, OPPS, now=NOW)
+
+    assert (result.rows_loaded, result.rows_quarantined) == (2, 2)
+    assert quarantine(conn) == [
+        (3, "opportunity_id=O3", "max_value:amount"),
+        (4, "opportunity_id=O4", "max_value:amount"),
+    ]
+    assert rows(conn, "SELECT opportunity_id, amount FROM raw.crm__opportunities ORDER BY 1") == [
+        ("O1", Decimal("10000000000.00")),
+        ("O2", Decimal("9999999999999.99")),
+    ]
+    assert rows(conn, "SELECT DISTINCT detail FROM raw._quarantine") == [
+        ("absolute value above the contract bound of 9999999999999.99",)
+    ]
+
+
+def test_a_credit_note_beyond_the_money_bound_is_quarantined_and_a_json_number_at_the_bound_loads_exactly(
+    conn, landing
+):
+    write_jsonl(
+        landing,
+        INVOICES,
+        "a.jsonl",
+        [
+            invoice(invoice_id="I1", amount=9999999999999.99),  # a JSON number: read as a double, exact to the cent
+            invoice(invoice_id="I2", amount="-9999999999999.99"),
+            invoice(invoice_id="I3", amount="-10000000000000.00"),  # the bound is on the absolute value
+        ],
+    )
+
+    result = load_entity(conn, landing, INVOICES, now=NOW)
+
+    assert (result.rows_loaded, result.rows_quarantined) == (2, 1)
+    assert quarantine(conn) == [(3, "invoice_id=I3", "max_value:amount")]
+    assert rows(conn, "SELECT invoice_id, amount FROM raw.billing__invoices ORDER BY 1") == [
+        ("I1", Decimal("9999999999999.99")),
+        ("I2", Decimal("-9999999999999.99")),
+    ]
+
+
+def test_every_money_column_of_the_contracts_is_bounded_to_13_integer_digits():
+    money = {f"{c.name}.{col.name}": col.max_value for c in CONTRACTS for col in c.columns if col.type == MONEY}
+
+    assert money == {
+        "crm__opportunities.amount": Decimal("9999999999999.99"),
+        "hr__workers.target_incentive_annual": Decimal("9999999999999.99"),
+        "billing__subscriptions.recurring_amount": Decimal("9999999999999.99"),
+        "billing__invoices.amount": Decimal("9999999999999.99"),
+        "salesops__quotas.quota_amount": Decimal("9999999999999.99"),
+    }
+
+
+def test_max_value_on_a_text_column_is_a_contract_error(conn, landing):
+    broken = dataclasses.replace(
+        OPPS,
+        columns=tuple(
+            dataclasses.replace(col, max_value=Decimal(1)) if col.name == "currency" else col for col in OPPS.columns
+        ),
+    )
+    write_csv(landing, OPPS, "a.csv", [opp()])
+
+    with pytest.raises(ValueError, match=r"crm__opportunities\.currency: max_value on non-numeric type varchar"):
+        load_entity(conn, landing, broken, now=NOW)

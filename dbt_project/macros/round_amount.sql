@@ -17,7 +17,8 @@
   attainment and retention ratios, and money divided by 12 or by days. PostgreSQL and Spark divide decimals exactly; DuckDB divides them in double precision,
   which puts an exact half (15185.19 / 20000 = 0.7592595) a hair below it, and DuckDB 2.0.1 then rounds it
   down. On DuckDB the quotient is therefore computed in integers: both sides are scaled to whole millionths
-  (exact for amounts of up to 6 decimals) and divided with half-up rounding. Null when the denominator is 0.
+  (exact for amounts of up to 6 decimals, in 128 bits: exact_product, so a 10,000,000,000.00 credit does not
+  overflow the 18-digit product) and divided with half-up rounding. Null when the denominator is 0.
 -#}
 {% macro exact_division(numerator, denominator, digits=6) -%}
     {{ return(adapter.dispatch('exact_division')(numerator, denominator, digits)) }}
@@ -28,8 +29,8 @@
 {%- endmacro %}
 
 {% macro duckdb__exact_division(numerator, denominator, digits) -%}
-    {%- set n = "cast((" ~ numerator ~ ") * 1000000 as hugeint)" -%}
-    {%- set d = "cast(nullif(" ~ denominator ~ ", 0) * 1000000 as hugeint)" -%}
+    {%- set n = "cast(" ~ exact_product(numerator, '1000000') ~ " as hugeint)" -%}
+    {%- set d = "cast(" ~ exact_product('nullif(' ~ denominator ~ ', 0)', '1000000') ~ " as hugeint)" -%}
     cast(
         sign({{ n }}) * sign({{ d }})
         * cast((abs({{ n }}) * {{ 10 ** digits }} * 2 + abs({{ d }})) // (2 * abs({{ d }})) as decimal(38, 0))

@@ -177,8 +177,11 @@ def _payout_change_sql(ctx: GateContext) -> str:
     bound = ctx.max_payout_change_ratio
     return f"""
         with totals as (
+            -- decimal(38, 2): DuckDB multiplies two decimals of width <= 18 in 64 bits, which overflowed for a
+            -- payout worth USD 100,000,000 or more (docs/compensation-engine.md, Amount range)
             select p.payout_month,
-                   sum(p.net_payout_amount * coalesce(fx.rate_to_reporting, 1)) as total_reporting
+                   sum(cast(p.net_payout_amount as decimal(38, 2)) * coalesce(fx.rate_to_reporting, 1))
+                       as total_reporting
             from marts.fct_monthly_payouts as p
             left join intermediate.int_fx_rates as fx
               on fx.currency_code = p.currency_code

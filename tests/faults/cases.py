@@ -1077,6 +1077,23 @@ CASES: tuple[FaultCase, ...] = (
             "opportunity_id=OPP-GHOST not found in crm__opportunities",
         ),
     ),
+    # defect 3: large amounts
+    FaultCase(
+        "amount_beyond_the_money_bound",
+        "an opportunity of 10,000,000,000,000.00 IDR: 14 integer digits, where the contract allows 13 (it crashed "
+        "every build with a nameless DECIMAL(18) overflow, as did deals from 10,000,000,000.00)",
+        "the row is quarantined (`max_value:amount`) with its key; every amount up to 9,999,999,999,999.99 is "
+        "credited and paid to the cent (scenario s58)",
+        "load",
+        _land_opportunity(amount="10000000000000.00", currency="IDR"),
+        Expected(
+            "quarantined",
+            "max_value:amount",
+            "crm__opportunities opportunity_id=OPP-FAULT-1: max_value:amount (absolute value above the contract "
+            "bound of 9999999999999.99) in crm/opportunities/opportunities_2025-03-31-delivery.csv row 1",
+            entity="crm__opportunities",
+        ),
+    ),
 )
 
 CASES_BY_NAME = {case.name: case for case in CASES}

@@ -52,6 +52,8 @@ DEFAULT_FX: dict[str, Decimal] = {
     "GBP": Decimal("1.25"),
     "JPY": Decimal("0.0065"),
     "CAD": Decimal("0.75"),
+    "IDR": Decimal("0.0000625"),
+    "VND": Decimal("0.00004"),
 }
 """USD per one unit of currency, constant over the horizon unless a scenario overrides a day. The FX table
 runs from a month before the horizon to a month after it."""

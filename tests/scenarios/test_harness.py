@@ -115,7 +115,7 @@ def test_every_id_is_prefixed_with_the_scenario_key() -> None:
         assert assignment["match"]["employee_id"].split("_", 1)[0] in keys
     assert all(name.split("_", 1)[0] in keys for name in company.plans)
     fx_rows = company.rows["fx__rates"]
-    assert {row[1] for _, row in fx_rows} == {"USD", "EUR", "GBP", "JPY", "CAD"}
+    assert {row[1] for _, row in fx_rows} == {"USD", "EUR", "GBP", "JPY", "CAD", "IDR", "VND"}
     assert all(row[2] > Decimal(0) for _, row in fx_rows)
 
 

@@ -23,8 +23,12 @@ caps as (
         payout_months.target_incentive_annual,
         plan_versions.payout_cap_multiple,
         case when plan_versions.payout_cap_multiple is not null
-            then cast({{ exact_division('plan_versions.payout_cap_multiple * payout_months.target_incentive_annual', '12', 2) }}
-                as decimal(18, 2))
+            then cast(
+                {{ exact_division(
+                    exact_product('plan_versions.payout_cap_multiple', 'payout_months.target_incentive_annual'), '12', 2
+                ) }}
+                as decimal(18, 2)
+            )
         end as cap_amount,
         cast(coalesce(entry_totals.commission_amount, 0) as decimal(18, 2)) as commission_amount
     from {{ ref('int_payout_months') }} as payout_months

@@ -216,7 +216,8 @@ booking as (
         coalesce(payee_months.pay_currency, latest_history.pay_currency) as payout_currency,
         {{ fx_rate(
             'booking_keys.pay_currency', 'coalesce(payee_months.pay_currency, latest_history.pay_currency)',
-            'segment_fx.rate_to_reporting', 'payout_fx.rate_to_reporting'
+            'segment_fx.rate_to_reporting', 'payout_fx.rate_to_reporting',
+            month_end('booking_keys.payout_month')
         ) }} as booking_fx_rate
     from booking_keys
     left join {{ ref('int_payee_months') }} as payee_months
@@ -337,8 +338,16 @@ select
     segments.pay_currency as segment_currency_code,
     cast(classified.amount_after - classified.amount_before as decimal(18, 2)) as amount_in_segment_currency,
     booking.booking_fx_rate,
-    cast(round((classified.amount_after - classified.amount_before) * booking.booking_fx_rate, 2) as decimal(18, 2))
-        as amount,
+    -- a line converted beyond decimal(18, 2) (a cross rate far above 1) stops the build naming the entry
+    {{ fit_decimal(
+        'round(' ~ exact_product('classified.amount_after - classified.amount_before', 'booking.booking_fx_rate')
+            ~ ', 2)',
+        'the ledger line converted to the payout currency',
+        dbt.concat([
+            "'entry '", "classified.segment_id", "'@'", to_text('classified.entry_month'), "':'",
+            "classified.rule_key", "' ('", "segments.pay_currency", "'->'", "booking.payout_currency", "')'"
+        ])
+    ) }} as amount,
     booking.payout_currency as currency_code
 from classified
 inner join segments

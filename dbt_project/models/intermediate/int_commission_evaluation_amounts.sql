@@ -63,28 +63,38 @@ tier_bounds as (
         evaluation_totals.counted_total,
         case
             when plan_versions.attainment_cap is null then credits.cumulative_credit_before
-            else least(credits.cumulative_credit_before, plan_versions.attainment_cap * segments.quota_amount)
+            else least(
+                credits.cumulative_credit_before,
+                {{ exact_product('plan_versions.attainment_cap', 'segments.quota_amount') }}
+            )
         end as capped_before,
         case
             when plan_versions.attainment_cap is null then credits.cumulative_credit_after
-            else least(credits.cumulative_credit_after, plan_versions.attainment_cap * segments.quota_amount)
+            else least(
+                credits.cumulative_credit_after,
+                {{ exact_product('plan_versions.attainment_cap', 'segments.quota_amount') }}
+            )
         end as capped_after,
         case
             when plan_versions.attainment_cap is null then evaluation_totals.counted_total
-            else least(evaluation_totals.counted_total, plan_versions.attainment_cap * segments.quota_amount)
+            else least(
+                evaluation_totals.counted_total,
+                {{ exact_product('plan_versions.attainment_cap', 'segments.quota_amount') }}
+            )
         end as capped_total,
         coalesce(
             plan_versions.commission_threshold is not null
             and segments.quota_amount > 0
-            and evaluation_totals.counted_total < plan_versions.commission_threshold * segments.quota_amount,
+            and evaluation_totals.counted_total
+                < {{ exact_product('plan_versions.commission_threshold', 'segments.quota_amount') }},
             false
         ) as is_below_threshold,
         tiers.tier_number,
         tiers.from_attainment,
         tiers.to_attainment,
         tiers.rate,
-        tiers.from_attainment * segments.quota_amount as tier_floor_amount,
-        tiers.to_attainment * segments.quota_amount as tier_ceiling_amount
+        {{ exact_product('tiers.from_attainment', 'segments.quota_amount') }} as tier_floor_amount,
+        {{ exact_product('tiers.to_attainment', 'segments.quota_amount') }} as tier_ceiling_amount
     from credits
     inner join segments
         on credits.segment_id = segments.segment_id
@@ -150,13 +160,16 @@ tier_rows as (
         tier_number,
         cast(null as {{ dbt.type_string() }}) as bonus_id,
         rate,
-        cast(credit_in_tier as decimal(18, 6)) as credit_in_tier,
+        cast(credit_in_tier as decimal(22, 6)) as credit_in_tier,
         is_below_threshold,
         case
             when is_below_threshold then cast(0 as decimal(18, 2))
-            else cast(round(credit_in_tier * rate, 2) as decimal(18, 2))
+            else cast(round({{ exact_product('credit_in_tier', 'rate') }}, 2) as decimal(18, 2))
         end as earned_amount,
-        cast({{ round_amount('round(credit_in_tier * rate, 2) * payable_factor') }} as decimal(18, 2)) as would_be_amount,
+        cast(
+            {{ round_amount('round(' ~ exact_product('credit_in_tier', 'rate') ~ ', 2) * payable_factor') }}
+            as decimal(18, 2)
+        ) as would_be_amount,
         payable_factor
     from slices
 ),
@@ -171,15 +184,19 @@ bonus_rows as (
         cast(null as integer) as tier_number,
         bonuses.bonus_id,
         bonuses.rate_on_credit as rate,
-        cast(null as decimal(18, 6)) as credit_in_tier,
+        cast(null as decimal(22, 6)) as credit_in_tier,
         false as is_below_threshold,
         case
             when bonuses.rate_on_credit is not null
-                then cast(round(credits.counted_credit_amount * bonuses.rate_on_credit, 2) as decimal(18, 2))
+                then cast(
+                    round({{ exact_product('credits.counted_credit_amount', 'bonuses.rate_on_credit') }}, 2)
+                    as decimal(18, 2)
+                )
             else cast(
                 -- a flat bonus follows payment when the plan counts attainment on payment
                 {{ round_amount(
-                    "bonuses.share_of_monthly_target_incentive * segments.target_incentive_annual / 12"
+                    exact_product('bonuses.share_of_monthly_target_incentive', 'segments.target_incentive_annual')
+                    ~ ' / 12'
                     ~ " * credits.split_percent / 100 * (1 - credits.clawback_fraction)"
                     ~ " * case when credits.attainment_basis = 'invoice_paid' then credits.release_fraction else 1 end"
                 ) }} as decimal(18, 2)
@@ -219,15 +236,17 @@ rate_cap_rows as (
         cast(null as integer) as tier_number,
         cast(null as {{ dbt.type_string() }}) as bonus_id,
         plan_versions.rate_cap as rate,
-        cast(payable.payable_credit as decimal(18, 6)) as credit_in_tier,
+        cast(payable.payable_credit as decimal(22, 6)) as credit_in_tier,
         false as is_below_threshold,
         cast(tier_paid.tier_amount as decimal(18, 2)) as earned_amount,
         cast(null as decimal(18, 2)) as would_be_amount,
         cast(1 as {{ type_fraction() }}) as payable_factor,
         cast(
             case
-                when round(plan_versions.rate_cap * payable.payable_credit, 2) < tier_paid.tier_amount
-                    then round(plan_versions.rate_cap * payable.payable_credit, 2) - tier_paid.tier_amount
+                when round({{ exact_product('plan_versions.rate_cap', 'payable.payable_credit') }}, 2)
+                    < tier_paid.tier_amount
+                    then round({{ exact_product('plan_versions.rate_cap', 'payable.payable_credit') }}, 2)
+                        - tier_paid.tier_amount
                 else 0
             end as decimal(18, 2)
         ) as amount

@@ -148,7 +148,7 @@ with_fx as (
         with_release.*,
         {{ fx_rate(
             'with_release.deal_currency', 'with_release.pay_currency',
-            'deal_fx.rate_to_reporting', 'pay_fx.rate_to_reporting'
+            'deal_fx.rate_to_reporting', 'pay_fx.rate_to_reporting', 'with_release.fx_rate_date'
         ) }} as fx_rate
     from with_release
     left join {{ ref('int_fx_rates') }} as deal_fx
@@ -159,20 +159,35 @@ with_fx as (
         and with_release.fx_rate_date = pay_fx.rate_date
 ),
 
-amounts as (
+converted as (
+    -- exact_product: DuckDB's 18-digit product overflowed from 100,000,000.00 x a rate of 1 on; a credit
+    -- converted beyond decimal(18, 2) (a cross rate far above 1) stops the build naming the credit
     select
         with_fx.*,
-        cast(round(credit_amount_deal_currency * fx_rate, 2) as decimal(18, 2)) as credit_amount,
+        {{ fit_decimal(
+            'round(' ~ exact_product('credit_amount_deal_currency', 'fx_rate') ~ ', 2)',
+            'the credit converted to pay currency',
+            dbt.concat([
+                "'credit '", "payee_credit_id", "' of segment '", "segment_id", "' ('", "deal_currency", "'->'",
+                "pay_currency", "' on '", to_text('fx_rate_date'), "')'"
+            ])
+        ) }} as credit_amount
+    from with_fx
+),
+
+amounts as (
+    select
+        converted.*,
         cast(
             {{ round_amount(
-                "round(credit_amount_deal_currency * fx_rate, 2) * (1 - clawback_fraction)"
+                "credit_amount * (1 - clawback_fraction)"
                 ~ " * case when attainment_basis = 'invoice_paid' then release_fraction else 1 end"
             ) }} as decimal(18, 2)
         ) as counted_credit_amount,
         case when pay_basis = 'invoice_paid' and attainment_basis = 'booking' then release_fraction
             else cast(1 as {{ type_fraction() }})
         end as payable_factor
-    from with_fx
+    from converted
 )
 
 select

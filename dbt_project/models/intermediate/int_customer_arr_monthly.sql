@@ -19,9 +19,12 @@ subscription_month_arr as (
     select
         version_ranges.customer_id,
         months.month_start,
-        case when version_ranges.billing_interval = 'month' then version_ranges.recurring_amount * 12
-            else version_ranges.recurring_amount end
-        * fx.rate_to_reporting as arr_reporting
+        -- exact_product: DuckDB's 18-digit product overflowed from an ARR of 100,000,000.00 x a rate of 1 on
+        {{ exact_product(
+            "case when version_ranges.billing_interval = 'month' then version_ranges.recurring_amount * 12"
+            ~ " else version_ranges.recurring_amount end",
+            'fx.rate_to_reporting'
+        ) }} as arr_reporting
     from version_ranges
     inner join months
         on months.month_end >= version_ranges.valid_from
@@ -35,7 +38,14 @@ subscription_month_arr as (
 ),
 
 customer_arr as (
-    select customer_id, month_start, cast(round(sum(arr_reporting), 2) as decimal(18, 2)) as arr
+    select
+        customer_id,
+        month_start,
+        {{ fit_decimal(
+            'round(sum(arr_reporting), 2)',
+            'the ARR in reporting currency',
+            dbt.concat(["'customer '", "customer_id", "' in '", to_text('month_start')])
+        ) }} as arr
     from subscription_month_arr
     group by customer_id, month_start
 ),

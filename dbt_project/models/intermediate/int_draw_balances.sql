@@ -44,7 +44,7 @@ draw_amounts as (
             when draw_kind is not null
                 and {{ dbt.datediff(month_start('hire_date'), 'payout_month', 'month') }} + 1
                     between 1 and draw_months_from_hire
-                then {{ exact_division('draw_monthly_share * target_incentive_annual', '12', 2) }}
+                then {{ exact_division(exact_product('draw_monthly_share', 'target_incentive_annual'), '12', 2) }}
             else cast(0 as decimal(18, 2))
         end as draw_amount
     from months
@@ -57,7 +57,9 @@ flows as (
             as top_up_amount,
         case
             when has_recoverable_draw = 1 and is_employed_with_plan and earnings_amount > draw_amount
-                then cast(round(recovery_share * (earnings_amount - draw_amount), 2) as decimal(18, 2))
+                then cast(
+                    round({{ exact_product('recovery_share', 'earnings_amount - draw_amount') }}, 2) as decimal(18, 2)
+                )
             else cast(0 as decimal(18, 2))
         end as available_recovery_amount,
         case when draw_kind = 'recoverable' or (draw_kind is null and has_recoverable_draw = 1) then 1 else 0 end

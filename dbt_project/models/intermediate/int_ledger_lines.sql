@@ -99,8 +99,10 @@ entry_lines as (
             ~ " when 'rerated' then " ~ string_literal("; re-rated: the period's credit, quota or threshold changed")
             ~ " else '' end",
             "case when attainment_after is not null then '; attainment ' || "
-            ~ to_text('cast(attainment_before * 100 as decimal(9, 2))') ~ " || '% -> ' || "
-            ~ to_text('cast(attainment_after * 100 as decimal(9, 2))') ~ " || '%' else '' end",
+            ~ to_text('cast(' ~ exact_product('attainment_before', '100') ~ ' as decimal(18, 2))')
+            ~ " || '% -> ' || "
+            ~ to_text('cast(' ~ exact_product('attainment_after', '100') ~ ' as decimal(18, 2))')
+            ~ " || '%' else '' end",
             "case when is_below_threshold then '; NOT PAID: period attainment is below the plan threshold of ' || "
             ~ to_text('cast(commission_threshold * 100 as decimal(9, 2))') ~ " || '% (would pay ' || "
             ~ to_text('would_be_amount') ~ " || ')' else '' end",

@@ -148,6 +148,12 @@ select
     deal_currency,
     split_percent,
     -- `* 0.01`, not `/ 100`: DuckDB divides decimals in double precision, which rounds a half cent down
-    -- (38812.755 -> 38812.75); a decimal product is exact and rounds half up on every engine
-    cast(round(deal_amount * split_percent * 0.01, 2) as decimal(18, 2)) as credit_amount_deal_currency
+    -- (38812.755 -> 38812.75); a decimal product is exact and rounds half up on every engine. exact_product:
+    -- a 10,000,000,000.00 IDR deal overflowed DuckDB's 18-digit product (macros/amount_range.sql); any amount
+    -- and split percent the contracts allow fits decimal(18, 2)
+    {{ fit_decimal(
+        'round(' ~ exact_product('deal_amount', 'split_percent * 0.01') ~ ', 2)',
+        'the credit in deal currency',
+        dbt.concat(["'credit '", "opportunity_id", "':'", "coalesce(split_id, 'owner')"])
+    ) }} as credit_amount_deal_currency
 from credited_employees

@@ -164,7 +164,8 @@ with_quota as (
         quota_sheet.currency_code as sheet_currency,
         {{ fx_rate(
             'quota_sheet.currency_code', 'segment_attributes.pay_currency',
-            'sheet_fx.rate_to_reporting', 'pay_fx.rate_to_reporting'
+            'sheet_fx.rate_to_reporting', 'pay_fx.rate_to_reporting',
+            'segment_attributes.period_start'
         ) }} as quota_fx_rate
     from segment_attributes
     left join {{ ref('stg_salesops__quotas') }} as quota_sheet
@@ -177,6 +178,22 @@ with_quota as (
     left join {{ ref('int_fx_rates') }} as pay_fx
         on segment_attributes.pay_currency = pay_fx.currency_code
         and segment_attributes.period_start = pay_fx.rate_date
+),
+
+with_full_quota as (
+    -- exact_product: DuckDB's 18-digit product overflowed from a 100,000,000.00 quota x a rate of 1 on; a quota
+    -- converted beyond decimal(18, 2) stops the build naming the payee and period (macros/amount_range.sql)
+    select
+        with_quota.*,
+        {{ fit_decimal(
+            'round(' ~ exact_product('sheet_quota_amount', 'quota_fx_rate') ~ ', 2)',
+            'the quota converted to pay currency',
+            dbt.concat([
+                "'quota '", "employee_id", "':'", "quota_period", "':'", to_text('period_start'), "' ('",
+                "sheet_currency", "'->'", "pay_currency", "')'"
+            ])
+        ) }} as full_quota_amount
+    from with_quota
 )
 
 select
@@ -201,13 +218,13 @@ select
     sheet_quota_amount,
     sheet_currency,
     quota_fx_rate,
-    cast(round(sheet_quota_amount * quota_fx_rate, 2) as decimal(18, 2)) as full_quota_amount,
+    full_quota_amount,
     cast(
         round(
-            round(sheet_quota_amount * quota_fx_rate, 2) * (employed_days + projected_days - unpaid_leave_days)
+            {{ exact_product('full_quota_amount', 'employed_days + projected_days - unpaid_leave_days') }}
             / days_in_period,
             2
         )
         as decimal(18, 2)
     ) as quota_amount
-from with_quota
+from with_full_quota

@@ -30,7 +30,8 @@ converted as (
         quota_sheet.currency_code as sheet_currency,
         {{ fx_rate(
             'quota_sheet.currency_code', 'payee_months.pay_currency',
-            'sheet_fx.rate_to_reporting', 'pay_fx.rate_to_reporting'
+            'sheet_fx.rate_to_reporting', 'pay_fx.rate_to_reporting',
+            'payee_months.payout_month'
         ) }} as fx_rate
     from payee_months
     left join quota_sheet
@@ -42,6 +43,21 @@ converted as (
     left join fx as pay_fx
         on payee_months.pay_currency = pay_fx.currency_code
         and payee_months.payout_month = pay_fx.rate_date
+),
+
+with_full_quota as (
+    -- exact_product and fit_decimal as in int_plan_segments (macros/amount_range.sql)
+    select
+        converted.*,
+        {{ fit_decimal(
+            'round(' ~ exact_product('sheet_quota_amount', 'fx_rate') ~ ', 2)',
+            'the monthly quota converted to pay currency',
+            dbt.concat([
+                "'quota '", "employee_id", "':month:'", to_text('payout_month'), "' ('", "sheet_currency", "'->'",
+                "pay_currency", "')'"
+            ])
+        ) }} as full_quota_amount
+    from converted
 )
 
 select
@@ -51,9 +67,8 @@ select
     sheet_quota_amount,
     sheet_currency,
     fx_rate as quota_fx_rate,
-    cast(round(sheet_quota_amount * fx_rate, 2) as decimal(18, 2)) as full_quota_amount,
+    full_quota_amount,
     days_in_month,
     active_days,
-    {{ exact_division('round(sheet_quota_amount * fx_rate, 2) * active_days', 'days_in_month', 2) }}
-        as quota_amount
-from converted
+    {{ exact_division(exact_product('full_quota_amount', 'active_days'), 'days_in_month', 2) }} as quota_amount
+from with_full_quota
