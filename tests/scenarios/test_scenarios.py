@@ -6,6 +6,9 @@ scenario (expected vs engine, with the hand computation next to it) instead of s
 
 from __future__ import annotations
 
+from datetime import date
+from decimal import Decimal
+
 import pytest
 
 from .checks import check_scenario, dbt_build_problem, reconciliation_problems
@@ -66,3 +69,49 @@ def test_every_credit_of_the_library_reaches_the_ledger_or_a_plan_rule_explains_
     )
     # the library's reps without a plan (manager roll-up scenarios) and its capped / clawed-back credits
     assert outcomes == {"in_ledger": 109, "no_plan_on_close_date": 8, "above_attainment_cap": 1, "clawed_back": 1}
+
+
+def test_the_attainment_mart_shows_the_attainment_every_payout_is_computed_on(scenario_warehouse: Warehouse) -> None:
+    """One definition of credit and quota per plan period (issue 15): for every payee-month of the library, BI's
+    fct_attainment and the payout's period figures are the same row (they both read int_period_attainment)."""
+    mismatches = scenario_warehouse.query(
+        """select p.employee_id, p.payout_month, p.quota_period, p.period_attainment, a.period_attainment
+           from marts.fct_monthly_payouts as p
+           full outer join marts.fct_attainment as a
+             on a.employee_id = p.employee_id and a.attainment_month = p.payout_month
+           where (p.quota_period is not null or a.employee_id is not null)
+             and (a.employee_id is null or p.employee_id is null
+                or a.period_attainment is distinct from p.period_attainment
+                or a.period_credited_amount is distinct from p.period_credited_amount
+                or a.period_quota_amount is distinct from p.quota_amount
+                or a.quota_period is distinct from p.quota_period or a.period_start is distinct from p.period_start)
+           order by all"""
+    )
+    assert mismatches == []
+    periods = dict(scenario_warehouse.query("select quota_period, count(*) from marts.fct_attainment group by 1"))
+    assert set(periods) == {"month", "quarter", "year"}, periods
+
+
+def test_a_quarterly_reps_attainment_is_the_quarter_to_date_and_pace_is_against_the_days_elapsed(
+    scenario_warehouse: Warehouse,
+) -> None:
+    """s18: quarter quota 30,000; by the end of August 22,000 is credited. Period attainment 22,000 / 30,000 =
+    0.733333 (what the payout tiers on); pace quota 30,000 x 62 / 92 days = 20,217.39, pace 22,000 / 20,217.39 =
+    1.088172 (ahead of pace though below the quota)."""
+    row = scenario_warehouse.query(
+        """select quota_period, period_start, period_end, period_quota_amount, period_credited_amount,
+                  period_attainment, pace_quota_amount, pace_attainment
+           from marts.fct_attainment where employee_id = 's18_rep' and attainment_month = date '2025-08-01'"""
+    )
+    assert row == [
+        (
+            "quarter",
+            date(2025, 7, 1),
+            date(2025, 9, 30),
+            Decimal("30000.00"),
+            Decimal("22000.00"),
+            Decimal("0.733333"),
+            Decimal("20217.39"),
+            Decimal("1.088172"),
+        )
+    ]

@@ -1,59 +1,46 @@
 {{ config(post_hook="{{ payee_row_security('attainment_month') }}") }}
 -- depends_on: {{ ref('team_members_monthly') }}
--- Attainment per payee per month, month-to-date, quarter-to-date and year-to-date: credited amount
--- (credits the payee's plan pays on) over prorated quota, both summed over the period so far.
--- Grain: one row per employee_id x attainment_month.
-with monthly as (
+-- Attainment per payee per month for the payee's plan period (month, quarter or year), exactly as the payout
+-- computes it (int_period_attainment, which fct_monthly_payouts reads too): period credit as known at the
+-- month end over the prorated period quota. Beside it, the pace figure: the same credit against the quota
+-- spread evenly over the period's days elapsed by the month end.
+-- Grain: one row per attainment_id (employee_id x attainment_month).
+with period_attainment as (
     select
-        attainment.employee_id,
-        attainment.payout_month,
-        attainment.pay_currency,
-        attainment.plan_id,
-        attainment.plan_version,
-        attainment.quota_amount,
-        attainment.credited_amount,
-        months.quarter_start,
-        months.year_start
-    from {{ ref('int_attainment_monthly') }} as attainment
-    inner join {{ ref('int_calendar_months') }} as months
-        on attainment.payout_month = months.month_start
-),
-
-to_date as (
-    select
-        monthly.*,
-        sum(credited_amount) over (
-            partition by employee_id, quarter_start order by payout_month rows between unbounded preceding and current row
-        ) as qtd_credited_amount,
-        sum(quota_amount) over (
-            partition by employee_id, quarter_start order by payout_month rows between unbounded preceding and current row
-        ) as qtd_quota_amount,
-        sum(credited_amount) over (
-            partition by employee_id, year_start order by payout_month rows between unbounded preceding and current row
-        ) as ytd_credited_amount,
-        sum(quota_amount) over (
-            partition by employee_id, year_start order by payout_month rows between unbounded preceding and current row
-        ) as ytd_quota_amount
-    from monthly
+        period_attainment_id,
+        employee_id,
+        payout_month,
+        plan_id,
+        plan_version,
+        pay_currency,
+        quota_period,
+        period_start,
+        period_end,
+        segment_start,
+        segment_end,
+        period_quota_amount,
+        period_credited_amount,
+        period_attainment,
+        pace_quota_amount,
+        pace_attainment
+    from {{ ref('int_period_attainment') }}
 )
 
 select
-    {{ dbt.concat(["employee_id", "':'", to_text('payout_month')]) }} as attainment_id,
+    period_attainment_id as attainment_id,
     employee_id,
     payout_month as attainment_month,
     plan_id,
     plan_version,
     pay_currency as currency_code,
-    credited_amount as mtd_credited_amount,
-    quota_amount as mtd_quota_amount,
-    case when quota_amount > 0 then {{ exact_division('credited_amount', 'quota_amount') }} end
-        as mtd_attainment,
-    cast(qtd_credited_amount as decimal(18, 2)) as qtd_credited_amount,
-    cast(qtd_quota_amount as decimal(18, 2)) as qtd_quota_amount,
-    case when qtd_quota_amount > 0 then {{ exact_division('qtd_credited_amount', 'qtd_quota_amount') }} end
-        as qtd_attainment,
-    cast(ytd_credited_amount as decimal(18, 2)) as ytd_credited_amount,
-    cast(ytd_quota_amount as decimal(18, 2)) as ytd_quota_amount,
-    case when ytd_quota_amount > 0 then {{ exact_division('ytd_credited_amount', 'ytd_quota_amount') }} end
-        as ytd_attainment
-from to_date
+    quota_period,
+    period_start,
+    period_end,
+    segment_start,
+    segment_end,
+    period_quota_amount,
+    period_credited_amount,
+    period_attainment,
+    pace_quota_amount,
+    pace_attainment
+from period_attainment

@@ -59,41 +59,12 @@ payout_months as (
     from adjustment_only_months
 ),
 
-segment_status as (
-    -- the plan segment covering the month end (or the last day employed): its quota and attainment to date
-    select
-        segments.employee_id,
-        months.month_start as payout_month,
-        segments.quota_period,
-        segments.period_start,
-        segments.quota_amount,
-        row_number() over (
-            partition by segments.employee_id, months.month_start order by segments.segment_end desc
-        ) as recency_rank
-    from {{ ref('int_plan_segments') }} as segments
-    inner join {{ ref('int_calendar_months') }} as months
-        on segments.segment_start <= months.month_end
-        and segments.segment_end >= months.month_start
-),
-
-period_credit as (
-    select segment_id, evaluation_month, sum(counted_credit_amount) as counted_credit_amount
-    from {{ ref('int_commission_evaluation_credits') }}
-    group by segment_id, evaluation_month
-),
-
-segment_attainment as (
-    select
-        segments.employee_id,
-        period_credit.evaluation_month as payout_month,
-        period_credit.counted_credit_amount,
-        row_number() over (
-            partition by segments.employee_id, period_credit.evaluation_month order by segments.segment_end desc
-        ) as recency_rank
-    from period_credit
-    inner join {{ ref('int_plan_segments') }} as segments
-        on period_credit.segment_id = segments.segment_id
-    where period_credit.evaluation_month between segments.segment_start_month and segments.segment_end_month
+period_attainment as (
+    -- the plan period's quota, credit and attainment at the month end: the one definition fct_attainment shows
+    select employee_id, payout_month, quota_period, period_start, period_quota_amount, period_credited_amount,
+        period_attainment
+    from {{ ref('int_period_attainment') }}
+    where {{ partition_window_filter('payout_month') }}
 ),
 
 line_totals as (
@@ -141,13 +112,11 @@ select
     payout_months.target_incentive_annual,
     payout_months.active_days,
     payout_months.days_in_month,
-    segment_status.quota_period,
-    segment_status.period_start,
-    segment_status.quota_amount,
-    cast(coalesce(segment_attainment.counted_credit_amount, 0) as decimal(18, 2)) as period_credited_amount,
-    case when segment_status.quota_amount > 0
-        then {{ exact_division('coalesce(segment_attainment.counted_credit_amount, 0)', 'segment_status.quota_amount') }}
-    end as period_attainment,
+    period_attainment.quota_period,
+    period_attainment.period_start,
+    period_attainment.period_quota_amount as quota_amount,
+    cast(coalesce(period_attainment.period_credited_amount, 0) as decimal(18, 2)) as period_credited_amount,
+    period_attainment.period_attainment,
     caps.cap_amount,
     cast(coalesce(line_totals.gross_commission_amount, 0) as decimal(18, 2)) as gross_commission_amount,
     cast(coalesce(line_totals.bonus_amount, 0) as decimal(18, 2)) as bonus_amount,
@@ -161,14 +130,9 @@ select
     cast(coalesce(line_totals.net_payout_amount, 0) as decimal(18, 2)) as net_payout_amount,
     coalesce(line_totals.ledger_line_count, 0) as ledger_line_count
 from payout_months
-left join segment_status
-    on payout_months.employee_id = segment_status.employee_id
-    and payout_months.payout_month = segment_status.payout_month
-    and segment_status.recency_rank = 1
-left join segment_attainment
-    on payout_months.employee_id = segment_attainment.employee_id
-    and payout_months.payout_month = segment_attainment.payout_month
-    and segment_attainment.recency_rank = 1
+left join period_attainment
+    on payout_months.employee_id = period_attainment.employee_id
+    and payout_months.payout_month = period_attainment.payout_month
 left join line_totals
     on payout_months.employee_id = line_totals.employee_id
     and payout_months.payout_month = line_totals.payout_month
