@@ -61,8 +61,9 @@ def build_definitions(settings: Settings) -> dg.Definitions:
             "dbt": DbtCliResource(
                 project_dir=spm_dbt_project,
                 profiles_dir=str(spm_dbt_project.profiles_dir),
-                # the dbt installed next to this interpreter, whether or not the venv is on PATH
-                dbt_executable=str(Path(sys.executable).parent / "dbt"),
+                # the dbt installed next to this interpreter, whether or not the venv is on PATH, started through
+                # spm-dbt so that it holds the run's writer guard as long as it lives (orchestration/lib/run_lock.py)
+                dbt_executable=str(Path(sys.executable).parent / "spm-dbt"),
             ),
         },
     )

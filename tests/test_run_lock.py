@@ -233,3 +233,126 @@ def test_a_run_releases_the_pool_slot_of_a_killed_earlier_holder_even_after_a_re
     holder = json.loads(lock_path_for(warehouse).read_text())
     assert holder["run_id"] == result.run_id
     assert holder["earlier_run_ids"] == [], "the released runs are not carried any further"
+
+
+# ------------------------------------------------------------- every process of a run holds the guard (issue 15)
+
+RUN_WITH_A_MEMBER = textwrap.dedent(
+    """
+    import subprocess, sys, time
+    from orchestration.lib.run_lock import WarehouseRunLock
+    from orchestration.lib.run_members import members_in_environment
+    warehouse, work = sys.argv[1], sys.argv[2]
+    lock = WarehouseRunLock(warehouse, run_id="run-killed-during-dbt", job_name="publish_month_job")
+    lock.acquire()
+    # the run's child, started as dagster-dbt starts dbt: through the launcher, with the run's environment
+    member = (
+        "import os, pathlib, sys, time; work = pathlib.Path(sys.argv[1]);"
+        "(work / 'member.pid').write_text(str(os.getpid()));"
+        "[time.sleep(0.05) for _ in iter(lambda: (work / 'finish').exists(), True)]"
+    )
+    launcher = (
+        "import sys; from orchestration.lib.dbt_launcher import exec_as_member;"
+        "exec_as_member([sys.executable, '-c', sys.argv[1], sys.argv[2]])"
+    )
+    with members_in_environment(warehouse):
+        subprocess.Popen([sys.executable, "-c", launcher, member, work], close_fds=True)
+    print("running", flush=True)
+    time.sleep(300)
+    """
+)
+
+
+def _wait_for(predicate, what: str, timeout: float = 60.0) -> None:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # a zombie (exited, not yet reaped by its new parent) no longer writes
+    return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
+
+
+def test_a_run_killed_during_its_dbt_step_keeps_every_other_writer_out_until_the_child_stops(tmp_path: Path):
+    """SIGKILL the run's process while its dbt child runs (as the OOM killer would): the kernel frees the run
+    lock at once, but no other writer (`spm reopen`, the next run) gets in while the child lives, and the
+    refusal names the child; once it has stopped, the next writer gets in."""
+    warehouse = tmp_path / "warehouse.duckdb"
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+    run = subprocess.Popen(
+        [sys.executable, "-c", RUN_WITH_A_MEMBER, str(warehouse), str(tmp_path)],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        assert run.stdout.readline().strip() == "running"
+        _wait_for(lambda: (tmp_path / "member.pid").exists(), "the run's child to start")
+        member_pid = int((tmp_path / "member.pid").read_text())
+
+        run.send_signal(signal.SIGKILL)
+        run.wait(timeout=30)
+
+        assert _alive(member_pid), "the child outlives its killed run (the case this guards)"
+        with pytest.raises(WarehouseBusy) as refused:
+            WarehouseRunLock(warehouse, run_id="reopen-2025-02", job_name="spm reopen").acquire()
+        assert f"pid {member_pid} started by an earlier run (its dbt build) is still running" in str(refused.value)
+
+        (tmp_path / "finish").touch()
+        _wait_for(lambda: not _alive(member_pid), "the child to stop")
+        lock = WarehouseRunLock(warehouse, run_id="reopen-2025-02", job_name="spm reopen")
+        lock.acquire()
+        lock.release()
+    finally:
+        (tmp_path / "finish").touch()
+        run.kill()
+
+
+def test_a_child_whose_run_is_already_gone_does_not_start(tmp_path: Path):
+    """The race the other way round: the run dies before its child joins. The child sees it was re-parented
+    (its parent is not the run named in its environment) and exits without running its command."""
+    from orchestration.lib.dbt_launcher import RUN_GONE_EXIT_CODE
+    from orchestration.lib.run_members import MEMBERS_ENV, OWNER_PID_ENV, members_path_for
+
+    warehouse = tmp_path / "warehouse.duckdb"
+    marker = tmp_path / "ran"
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(REPO_ROOT),
+        MEMBERS_ENV: str(members_path_for(warehouse)),
+        OWNER_PID_ENV: "1",  # not this child's parent: the run that started it is gone
+    }
+    launcher = (
+        "import sys; from orchestration.lib.dbt_launcher import exec_as_member;"
+        "exec_as_member([sys.executable, '-c', 'import sys; open(sys.argv[1], \"w\")', sys.argv[1]])"
+    )
+
+    child = subprocess.run(
+        [sys.executable, "-c", launcher, str(marker)], env=env, capture_output=True, text=True, check=False
+    )
+
+    assert child.returncode == RUN_GONE_EXIT_CODE, child.stderr
+    assert "the run (pid 1) that started this process is gone; not starting, nothing was written" in child.stderr
+    assert not marker.exists()
+    lock = WarehouseRunLock(warehouse, run_id="next-run")
+    lock.acquire()  # the refused child holds nothing
+    lock.release()
+
+
+def test_the_dbt_resource_starts_dbt_through_the_member_launcher(dbt_manifest, tmp_path: Path):
+    from orchestration.definitions import build_definitions
+    from orchestration.settings import Settings
+
+    defs = build_definitions(Settings.for_data_dir(tmp_path / "data"))
+    dbt = defs.resources["dbt"]
+    assert Path(dbt.dbt_executable).name == "spm-dbt"
+    assert Path(dbt.dbt_executable).exists(), "installed by the project (pyproject [project.scripts])"

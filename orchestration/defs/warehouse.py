@@ -25,6 +25,7 @@ from orchestration.lib.dbt_failures import dbt_failures
 from orchestration.lib.dbt_runs import engine_fault, keep_partial_parse, run_settings_in_environment
 from orchestration.lib.partitions import dbt_settings_for_run_tags, dbt_settings_for_window, monthly_partitions
 from orchestration.lib.run_lock import RunLockResource
+from orchestration.lib.run_members import members_in_environment
 from orchestration.lib.warehouse import WarehouseResource
 from orchestration.publication.publish import code_version
 
@@ -42,7 +43,8 @@ the SQL, a failed data test or bad data fails the step at once."""
 def _build(
     context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource, settings: Mapping[str, str]
 ) -> Iterator:
-    with run_settings_in_environment(settings):  # dbt's process starts inside dbt.cli
+    # dbt's process starts inside dbt.cli; it joins the run's writer guard (orchestration/lib/run_lock.py)
+    with run_settings_in_environment(settings), members_in_environment(warehouse.path):
         invocation = dbt.cli(BUILD, context=context)
     try:
         yield from invocation.stream()

@@ -12,10 +12,25 @@ The lock is `fcntl.flock(LOCK_EX | LOCK_NB)` on that file:
   * the file's content (JSON: run id, job, months, pid, host, acquired at) only describes the current or last
     holder, for the error message; whether the lock is held is decided by flock alone, and the next holder
     overwrites the content;
-  * the descriptor is opened close-on-exec, so the dbt subprocess does not inherit it: a dbt left running after
-    its parent was killed does not keep the lock;
+  * the descriptor is opened close-on-exec: the run's child processes do not inherit the *run* lock;
   * flock is per host: it guards runs on the machine that holds the warehouse file (the embedded default),
     not runs on other machines writing through a network file system.
+
+Every process of a run that writes holds the guard too, not only the run's own process. The dbt build is a
+child process (dagster-dbt starts it with `close_fds`, so it cannot inherit the run's lock), and a run killed
+by the OOM killer or a supervisor leaves it writing: the kernel frees the run's flock at once, and without
+more another writer (`spm reopen`, the next run) got in beside the orphaned dbt. So:
+  * dbt is started through `spm-dbt` (orchestration/lib/dbt_launcher.py), which takes a *shared* flock on
+    `<warehouse_path>.lock.members` and then exec's dbt in the same process: the flock belongs to the open file
+    description, which the exec keeps, so dbt holds it until it exits, however it exits;
+  * every taker of the run lock then tries an *exclusive* flock on the members file: while a member of an
+    earlier run lives, that fails, and the taker gives the run lock back and raises `WarehouseBusy` naming the
+    member's pid (from /proc/locks). It holds the exclusive flock only for that probe;
+  * the races: a member takes its shared flock *before* it checks that the run that started it is still its
+    parent (`SPM_RUN_LOCK_OWNER_PID`). If the run died first, the member was re-parented and exits without
+    writing; if the run dies after the check, the member already holds the flock, and the next taker's probe
+    sees it. A probe that comes between the run's death and the member's flock finds no member, but then the
+    member's check finds its parent gone.
 """
 
 from __future__ import annotations
@@ -34,6 +49,7 @@ from types import TracebackType
 import dagster as dg
 from pydantic import PrivateAttr
 
+from orchestration.lib.run_members import flock_holder_pids, members_path_for
 from orchestration.runs import RANGE_END_TAG, RANGE_START_TAG
 
 MAX_EARLIER_RUN_IDS = 20
@@ -55,6 +71,32 @@ def partition_range_from_tags(tags: Mapping[str, str]) -> tuple[str, str] | None
 def lock_path_for(warehouse_path: str | Path) -> Path:
     """`<warehouse_path>.lock`: next to the warehouse, so every process agreeing on the warehouse agrees on it."""
     return Path(f"{warehouse_path}.lock")
+
+
+class MemberStillRunning(RuntimeError):
+    """A child process of an earlier run (its dbt build) still holds the members file: it may still write."""
+
+    def __init__(self, members_path: Path, pids: list[int]) -> None:
+        self.members_path = members_path
+        self.pids = pids
+        who = f"pid {', '.join(map(str, pids))}" if pids else "a process"
+        super().__init__(
+            f"{who} started by an earlier run (its dbt build) is still running and may write the warehouse: the "
+            f"run that started it is gone, so it is not waited for. Wait until it ends, or stop it, then launch "
+            f"again. Members file: {members_path}"
+        )
+
+
+def _no_member_alive(members_path: Path) -> None:
+    """Raise `MemberStillRunning` if any process holds a shared flock on the members file; else return at once."""
+    members_path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(members_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        raise MemberStillRunning(members_path, flock_holder_pids(members_path)) from None
+    finally:
+        os.close(fd)  # releases the probe's exclusive flock, if taken
 
 
 @dataclass(frozen=True)
@@ -108,11 +150,15 @@ class LockHolder:
 
 
 class WarehouseBusy(RuntimeError):
-    """Another run holds the warehouse lock."""
+    """Another run holds the warehouse lock, or a process of an earlier run still runs."""
 
-    def __init__(self, lock_path: Path, holder: LockHolder | None) -> None:
+    def __init__(self, lock_path: Path, holder: LockHolder | None, *, member: MemberStillRunning | None = None) -> None:
         self.lock_path = lock_path
         self.holder = holder
+        self.member = member
+        if member is not None:
+            super().__init__(f"The warehouse is in use: {member}")
+            return
         who = holder.describe() if holder else "a holder whose details are not readable yet (it is just starting)"
         super().__init__(
             f"The warehouse is in use by another run: {who}. Two runs writing the warehouse (for example two runs "
@@ -152,6 +198,7 @@ class WarehouseRunLock:
         partition_range: tuple[str, str] | None = None,
     ) -> None:
         self.lock_path = lock_path_for(warehouse_path)
+        self.members_path = members_path_for(warehouse_path)
         self.run_id = run_id
         self.job_name = job_name
         self.partition_range = partition_range
@@ -186,6 +233,12 @@ class WarehouseRunLock:
             except BaseException:
                 os.close(fd)
                 raise
+            # the last holder released the flock, but a child process of a killed run may still be writing
+            try:
+                _no_member_alive(self.members_path)
+            except MemberStillRunning as member:
+                os.close(fd)  # gives the run lock back
+                raise WarehouseBusy(self.lock_path, None, member=member) from None
             # the last holder released the flock (it finished, or died): its run, and the runs it carried, are
             # handed to this holder, whose run releases their pool slots (RunLockResource)
             previous = LockHolder.from_json(os.pread(fd, 64 * 1024, 0).decode("utf-8", errors="replace"))
