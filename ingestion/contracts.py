@@ -121,6 +121,16 @@ class SourceContract:
         return next((c.name for c in self.columns if c.not_after_load), None)
 
 
+def _dates_in_order(start: str, end: str) -> RowRule:
+    """`end` is not before `start` (when both are given): an inverted range covers no day, or every day, depending
+    on who reads it; the source has to say which it meant."""
+    return RowRule(
+        rule=f"date_order:{start}<={end}",
+        detail=f"{end} is before {start}",
+        violation=f"{{{end}}} < {{{start}}}",
+    )
+
+
 def _c(name: str, type_: str, nullable: bool = True, **kw) -> Column:
     return Column(name=name, type=type_, nullable=nullable, **kw)
 
@@ -263,6 +273,7 @@ CONTRACTS: tuple[SourceContract, ...] = (
         ),
         version_key=("employee_id", "effective_from", "last_modified"),
         record_key=("employee_id", "effective_from"),
+        row_rules=(_dates_in_order("effective_from", "effective_to"), _dates_in_order("hire_date", "termination_date")),
     ),
     SourceContract(
         source="hr",
@@ -280,6 +291,7 @@ CONTRACTS: tuple[SourceContract, ...] = (
         ),
         version_key=("leave_id", "last_modified"),
         record_key=("leave_id",),
+        row_rules=(_dates_in_order("start_date", "end_date"),),
     ),
     SourceContract(
         source="billing",
@@ -316,6 +328,7 @@ CONTRACTS: tuple[SourceContract, ...] = (
         ),
         version_key=("subscription_id", "last_modified"),
         record_key=("subscription_id",),
+        row_rules=(_dates_in_order("start_date", "end_date"),),
     ),
     SourceContract(
         source="billing",

@@ -673,7 +673,7 @@ def _in_list(values: Iterable[str]) -> str:
     return "(" + ", ".join(literal(v) for v in values) + ")"
 
 
-def _column_checks(plan: _ColumnPlan, latest_allowed: datetime) -> list[str]:
+def _column_checks(plan: _ColumnPlan, latest_allowed: datetime, file_format: str) -> list[str]:
     """Row-rule expressions for one column; each yields a {rule, detail} struct or NULL.
 
     Details describe the rule, never the value: the value itself is in `raw_record`, which stays in the
@@ -694,6 +694,16 @@ def _column_checks(plan: _ColumnPlan, latest_allowed: datetime) -> list[str]:
     if non_finite:
         not_castable += f" AND NOT {non_finite}"
     checks.append(_violation(not_castable, f"type:{name}:{plan.type}", f"value is not a valid {plan.type}"))
+    if file_format == "csv" and plan.canonical_type.startswith("DECIMAL"):
+        # `1.23457E+11` is how a spreadsheet writes a number it has rounded to 6 digits; DuckDB would read it
+        # as 123,457,000,000.00, a silently wrong amount. Machine formats (JSON, Parquet) may use exponents.
+        checks.append(
+            _violation(
+                f"coalesce(regexp_matches({raw}, '[0-9.][eE][+-]?[0-9]'), false)",
+                f"plain_number:{name}",
+                "written in scientific notation, as a spreadsheet writes a number it has rounded; send it in full",
+            )
+        )
     if plan.allowed is not None:
         checks.append(
             _violation(
@@ -751,7 +761,7 @@ def _checked_sql(
         for p in plans
     )
     typed_columns = ",\n        ".join(f"{_typed_sql(p)} AS {p.typed}" for p in plans)
-    checks = [check for p in plans for check in _column_checks(p, loaded_at + tolerance)]
+    checks = [check for p in plans for check in _column_checks(p, loaded_at + tolerance, staged.file_format)]
     checks += _row_rule_checks(contract, plans, tolerance)
     violations = f"list_filter([{', '.join(checks)}], lambda x: x IS NOT NULL)" if checks else "[]"
     return f"""

@@ -1091,3 +1091,91 @@ def test_max_value_on_a_text_column_is_a_contract_error(conn, landing):
 
     with pytest.raises(ValueError, match=r"crm__opportunities\.currency: max_value on non-numeric type varchar"):
         load_entity(conn, landing, broken, now=NOW)
+
+
+def test_a_spreadsheet_rounded_amount_in_scientific_notation_is_quarantined(conn, landing):
+    write_csv(landing, OPPS, "2024-02.csv", [opp(opportunity_id="O1", amount="1.23457E+11"), opp(opportunity_id="O2")])
+
+    result = load_entity(conn, landing, OPPS, now=NOW)
+
+    assert (result.rows_loaded, result.rows_quarantined) == (1, 1)
+    assert quarantine(conn) == [(1, "opportunity_id=O1", "plain_number:amount")]
+
+
+def test_an_fx_rate_in_exponent_form_from_a_machine_format_loads(conn, landing):
+    write_rates(landing, "2024-01.parquet", [(date(2024, 1, 2), "IDR", 0.00006)])  # Parquet double -> '6e-05'
+
+    result = load_entity(conn, landing, RATES, now=NOW)
+
+    assert (result.rows_loaded, result.rows_quarantined) == (1, 0)
+    assert loaded_rates(conn)[0][3] == Decimal("0.00006000")
+
+
+@pytest.mark.parametrize(
+    ("entity", "row", "rule"),
+    [
+        (
+            "hr__workers",
+            {"effective_from": "2025-03-01", "effective_to": "2025-02-28"},
+            "date_order:effective_from<=effective_to",
+        ),
+        (
+            "hr__workers",
+            {"hire_date": "2025-03-01", "termination_date": "2024-03-01"},
+            "date_order:hire_date<=termination_date",
+        ),
+        ("hr__leaves", {"start_date": "2025-03-10", "end_date": "2025-03-01"}, "date_order:start_date<=end_date"),
+    ],
+)
+def test_an_inverted_date_range_is_quarantined(conn, landing, entity, row, rule):
+    c = contract(entity)
+    base = {
+        "hr__workers": {
+            "employee_id": "E1",
+            "full_name": "Ann",
+            "job_role": "AE",
+            "region": "NA",
+            "pay_currency": "USD",
+            "hire_date": "2024-01-01",
+            "target_incentive_annual": "60000",
+            "effective_from": "2024-01-01",
+            "last_modified": "2024-01-01 00:00:00",
+        },
+        "hr__leaves": {
+            "leave_id": "L1",
+            "employee_id": "E1",
+            "leave_type": "unpaid",
+            "is_paid": "false",
+            "start_date": "2024-02-01",
+            "end_date": "2024-02-10",
+            "last_modified": "2024-01-20 00:00:00",
+        },
+    }[entity]
+    write_csv(landing, c, "x.csv", [base, {**base, **row, "last_modified": "2024-01-21 00:00:00"}])
+
+    result = load_entity(conn, landing, c, now=NOW)
+
+    assert (result.rows_loaded, result.rows_quarantined) == (1, 1)
+    assert [r for _, _, r in quarantine(conn)] == [rule]
+
+
+def test_a_subscription_ending_before_it_starts_is_quarantined(conn, landing):
+    c = contract("billing__subscriptions")
+    sub = {
+        "subscription_id": "SUB1",
+        "customer_id": "C1",
+        "crm_opportunity_id": None,
+        "status": "canceled",
+        "start_date": "2024-02-01",
+        "end_date": "2024-01-31",
+        "billing_interval": "month",
+        "recurring_amount": 100.0,
+        "currency": "USD",
+        "last_modified": "2024-02-01T00:00:00Z",
+    }
+    write_jsonl(landing, c, "x.jsonl", [sub, {**sub, "subscription_id": "SUB2", "end_date": "2024-02-01"}])
+
+    result = load_entity(conn, landing, c, now=NOW)
+
+    assert (result.rows_loaded, result.rows_quarantined) == (1, 1)
+    assert quarantine(conn) == [(1, "subscription_id=SUB1", "date_order:start_date<=end_date")]

@@ -26,6 +26,8 @@ from typing import Literal
 import duckdb
 import yaml
 
+from ingestion.contracts import CONTRACTS_BY_NAME
+
 from .deliveries import contract_columns, delivery_path, land_records, latest_raw_record, write_csv
 from .installation import Installation
 
@@ -287,6 +289,36 @@ def _split_of_missing_opportunity(inst: Installation) -> Path:
     split = latest_raw_record(inst.warehouse_path, "crm__opportunity_splits", "split_type = 'revenue'")
     split.update(split_id="S-FAULT-1", opportunity_id="OPP-GHOST", last_modified="2025-03-20T10:00:00")
     return land_records(inst.landing_dir, "crm__opportunity_splits", [split])
+
+
+def _new_version(entity: str, where: str, **changes: object) -> Callable[[Installation], Path]:
+    """A new version of one loaded record (its last change stamped 2025-03-20), with `changes`, as a delivery."""
+
+    def inject(inst: Installation) -> Path:
+        record = latest_raw_record(inst.warehouse_path, entity, where)
+        stamp = CONTRACTS_BY_NAME[entity].change_stamp
+        record.update({stamp: "2025-03-20T09:00:00"} if stamp else {})
+        record.update(changes)
+        return land_records(inst.landing_dir, entity, [record])
+
+    return inject
+
+
+def _quota_file_as_a_spreadsheet_saves_it(inst: Installation) -> Path:
+    """The March quota sheet re-saved by a spreadsheet on Windows: a UTF-8 byte-order mark and CRLF line ends,
+    under a new name (its rows are the loaded ones)."""
+    text = (inst.landing_dir / "salesops" / "quotas" / "quotas_2025-03.csv").read_text(encoding="utf-8")
+    path = delivery_path(inst.landing_dir, "salesops__quotas")
+    path.write_bytes(b"\xef\xbb\xbf" + text.replace("\n", "\r\n").encode("utf-8"))
+    return path
+
+
+def _quota_file_cut_short(inst: Installation) -> Path:
+    """The March quota sheet cut off in the middle of its last line (a truncated transfer)."""
+    text = (inst.landing_dir / "salesops" / "quotas" / "quotas_2025-03.csv").read_text(encoding="utf-8")
+    path = delivery_path(inst.landing_dir, "salesops__quotas")
+    path.write_text(text.rstrip("\n")[: text.rstrip("\n").rindex(",")] + "\n", encoding="utf-8")
+    return path
 
 
 OPPORTUNITY_HEADER = contract_columns("crm__opportunities")
@@ -1092,6 +1124,236 @@ CASES: tuple[FaultCase, ...] = (
             "crm__opportunities opportunity_id=OPP-FAULT-1: max_value:amount (absolute value above the contract "
             "bound of 9999999999999.99) in crm/opportunities/opportunities_2025-03-31-delivery.csv row 1",
             entity="crm__opportunities",
+        ),
+    ),
+
+    # --- bad input per source contract: what real exports send (issue 15's widening)
+    FaultCase(
+        "user_flag_as_a_word",
+        "a CRM users extract with `is_active` = `enabled` (a boolean the contract cannot read)",
+        "the row is quarantined (`type:is_active:boolean`); `true`/`false`, `yes`/`no`, `1`/`0`, `t`/`f` are read",
+        "load",
+        _new_version("crm__users", "user_id = 'U000005'", is_active="enabled"),
+        Expected(
+            "quarantined",
+            "type:is_active:boolean",
+            "crm__users user_id=U000005: type:is_active:boolean (value is not a valid boolean) in "
+            "crm/users/users_2025-03-31-delivery.csv row 1",
+            entity="crm__users",
+        ),
+    ),
+    FaultCase(
+        "account_segment_in_lower_case",
+        "a CRM account with segment `smb` instead of `SMB`",
+        "the row is quarantined (`allowed_values:segment`): vocabularies are case-sensitive, no guessing",
+        "load",
+        _new_version("crm__accounts", "segment = 'SMB'", segment="smb"),
+        Expected(
+            "quarantined",
+            "allowed_values:segment",
+            "crm__accounts account_id=ACC0000107: allowed_values:segment (value is not one of: SMB, MidMarket, "
+            "Enterprise) in crm/accounts/accounts_2025-03-31-delivery.csv row 1",
+            entity="crm__accounts",
+        ),
+    ),
+    FaultCase(
+        "split_percent_with_a_percent_sign",
+        "an opportunity split of `60%` (with the sign, as a spreadsheet shows it)",
+        "the row is quarantined (`type:split_percent`); the split in force stays until a clean version arrives",
+        "load",
+        _new_version("crm__opportunity_splits", "split_type = 'revenue'", split_percent="60%"),
+        Expected(
+            "quarantined",
+            "type:split_percent:decimal(9,4)",
+            "crm__opportunity_splits split_id=S0000082: type:split_percent:decimal(9,4) (value is not a valid "
+            "decimal(9,4)) in crm/opportunity_splits/opportunity_splits_2025-03-31-delivery.csv row 1",
+            entity="crm__opportunity_splits",
+        ),
+    ),
+    FaultCase(
+        "amount_in_scientific_notation",
+        "an opportunity amount of `1.23457E+11`, as a spreadsheet writes a number it has rounded to 6 digits",
+        "the row is quarantined (`plain_number:amount`): read as written it would be a silently wrong amount",
+        "load",
+        _land_opportunity(amount="1.23457E+11"),
+        Expected(
+            "quarantined",
+            "plain_number:amount",
+            "crm__opportunities opportunity_id=OPP-FAULT-1: plain_number:amount (written in scientific notation, "
+            "as a spreadsheet writes a number it has rounded; send it in full) in "
+            "crm/opportunities/opportunities_2025-03-31-delivery.csv row 1",
+            entity="crm__opportunities",
+        ),
+    ),
+    FaultCase(
+        "hr_date_in_us_format",
+        "an HR row effective `03/15/2025` (month/day/year)",
+        "the row is quarantined (`type:effective_from:date`): dates are ISO 8601, a day-month order is not guessed",
+        "load",
+        _new_version("hr__workers", "employee_id = 'E000005'", effective_from="03/15/2025"),
+        Expected(
+            "quarantined",
+            "type:effective_from:date",
+            "hr__workers employee_id=E000005, effective_from=03/15/2025: type:effective_from:date (value is not a "
+            "valid date) in hr/workers/workers_2025-03-31-delivery.csv row 1",
+            entity="hr__workers",
+        ),
+    ),
+    FaultCase(
+        "hr_effective_range_inverted",
+        "an HR row effective from 2025-03-15 to 2025-03-01",
+        "the row is quarantined (`date_order:effective_from<=effective_to`): an inverted range means nothing",
+        "load",
+        _new_version(
+            "hr__workers", "employee_id = 'E000005'", effective_from="2025-03-15", effective_to="2025-03-01"
+        ),
+        Expected(
+            "quarantined",
+            "date_order:effective_from<=effective_to",
+            "hr__workers employee_id=E000005, effective_from=2025-03-15: date_order:effective_from<=effective_to "
+            "(effective_to is before effective_from) in hr/workers/workers_2025-03-31-delivery.csv row 1",
+            entity="hr__workers",
+        ),
+    ),
+    FaultCase(
+        "termination_before_hire",
+        "an HR row terminating E000005 on 2017-01-31, before the hire date (2018-12-15)",
+        "the row is quarantined (`date_order:hire_date<=termination_date`)",
+        "load",
+        _new_version("hr__workers", "employee_id = 'E000005'", termination_date="2017-01-31"),
+        Expected(
+            "quarantined",
+            "date_order:hire_date<=termination_date",
+            "hr__workers employee_id=E000005, effective_from=2018-12-15: date_order:hire_date<=termination_date "
+            "(termination_date is before hire_date) in hr/workers/workers_2025-03-31-delivery.csv row 1",
+            entity="hr__workers",
+        ),
+    ),
+    FaultCase(
+        "leave_ending_before_it_starts",
+        "a leave from 2025-03-20 to 2025-03-10",
+        "the row is quarantined (`date_order:start_date<=end_date`); quota proration keeps the leave in force",
+        "load",
+        _new_version("hr__leaves", "true", start_date="2025-03-20", end_date="2025-03-10"),
+        Expected(
+            "quarantined",
+            "date_order:start_date<=end_date",
+            "hr__leaves leave_id=L000001: date_order:start_date<=end_date (end_date is before start_date) in "
+            "hr/leaves/leaves_2025-03-31-delivery.csv row 1",
+            entity="hr__leaves",
+        ),
+    ),
+    FaultCase(
+        "customer_created_at_as_epoch_seconds",
+        "a billing customer whose `created_at` is the JSON number 1741392000 (seconds since 1970)",
+        "the row is quarantined (`type:created_at:timestamp`): a timestamp is ISO 8601 text",
+        "load",
+        _new_version("billing__customers", "true", created_at=1741392000),
+        Expected(
+            "quarantined",
+            "type:created_at:timestamp",
+            "billing__customers customer_id=cus_0000029: type:created_at:timestamp (value is not a valid "
+            "timestamp) in billing/customers/customers_2025-03-31-delivery.jsonl row 1",
+            entity="billing__customers",
+        ),
+    ),
+    FaultCase(
+        "subscription_status_capitalised",
+        "a billing subscription with status `Active`",
+        "the row is quarantined (`allowed_values:status`): Stripe-like statuses are lower case",
+        "load",
+        _new_version("billing__subscriptions", "status = 'active'", status="Active"),
+        Expected(
+            "quarantined",
+            "allowed_values:status",
+            "billing__subscriptions subscription_id=sub_0000027: allowed_values:status (value is not one of: "
+            "active, canceled, past_due, trialing) in "
+            "billing/subscriptions/subscriptions_2025-03-31-delivery.jsonl row 1",
+            entity="billing__subscriptions",
+        ),
+    ),
+    FaultCase(
+        "subscription_ending_before_it_starts",
+        "a billing subscription canceled with an end date (2000-01-01) before its start date",
+        "the row is quarantined (`date_order:start_date<=end_date`); ARR keeps the version in force",
+        "load",
+        _new_version("billing__subscriptions", "status = 'active'", status="canceled", end_date="2000-01-01"),
+        Expected(
+            "quarantined",
+            "date_order:start_date<=end_date",
+            "billing__subscriptions subscription_id=sub_0000027: date_order:start_date<=end_date (end_date is "
+            "before start_date) in billing/subscriptions/subscriptions_2025-03-31-delivery.jsonl row 1",
+            entity="billing__subscriptions",
+        ),
+    ),
+    FaultCase(
+        "invoice_amount_with_thousands_separator",
+        "a billing invoice whose amount is the string `\"1,234.50\"`",
+        "the row is quarantined (`type:amount`)",
+        "load",
+        _new_version("billing__invoices", "status = 'paid'", amount="1,234.50"),
+        Expected(
+            "quarantined",
+            "type:amount:decimal(18,2)",
+            "billing__invoices invoice_id=in_00000047: type:amount:decimal(18,2) (value is not a valid "
+            "decimal(18,2)) in billing/invoices/invoices_2025-03-31-delivery.jsonl row 1",
+            entity="billing__invoices",
+        ),
+    ),
+    FaultCase(
+        "quota_with_a_decimal_comma",
+        "a quota of `50.000,00` (German number format)",
+        "the row is quarantined (`type:quota_amount`): the contract reads `50000.00`, a locale is not guessed",
+        "load",
+        _new_version("salesops__quotas", "employee_id = 'E000005'", quota_amount="50.000,00"),
+        Expected(
+            "quarantined",
+            "type:quota_amount:decimal(18,2)",
+            "salesops__quotas employee_id=E000005, period_type=month, period_start=2025-03-01: "
+            "type:quota_amount:decimal(18,2) (value is not a valid decimal(18,2)) in "
+            "salesops/quotas/quotas_2025-03-31-delivery.csv row 1",
+            entity="salesops__quotas",
+        ),
+    ),
+    FaultCase(
+        "csv_saved_with_bom_and_crlf",
+        "the March quota sheet re-saved with a UTF-8 byte-order mark and Windows line ends, under a new name",
+        "accepted: read as the same rows, every one a duplicate of a loaded version (nothing double-counted)",
+        "load",
+        _quota_file_as_a_spreadsheet_saves_it,
+        Expected(
+            "accepted",
+            "duplicates_only",
+            "salesops__quotas: loaded salesops/quotas/quotas_2025-03-31-delivery.csv (load_id fcea85d3b5e4ec16): "
+            "read=2 loaded=0 (restated=0) duplicate=2 quarantined=0",
+            entity="salesops__quotas",
+        ),
+    ),
+    FaultCase(
+        "csv_last_line_cut_short",
+        "a quota file whose last line stops in the middle (a truncated transfer)",
+        "the file is refused (`malformed_csv`), naming file and line; none of its rows loads",
+        "load",
+        _quota_file_cut_short,
+        Expected(
+            "raises",
+            "malformed_csv",
+            "salesops.quotas: file 'salesops/quotas/quotas_2025-03-31-delivery.csv' line 3: rule malformed_csv: "
+            "Expected Number of Columns: 6 Found: 5",
+        ),
+    ),
+    FaultCase(
+        "hr_row_corrected_with_a_later_stamp",
+        "HR re-sends E000005's current row with another target incentive and a later `last_modified`",
+        "accepted: loaded as the record's newest version, which staging reads; history keeps the old one",
+        "load",
+        _new_version("hr__workers", "employee_id = 'E000005'", target_incentive_annual="91000.00"),
+        Expected(
+            "accepted",
+            "loaded",
+            "hr__workers: loaded hr/workers/workers_2025-03-31-delivery.csv (load_id 78b786c5cce8dc55): read=1 "
+            "loaded=1 (restated=0) duplicate=0 quarantined=0",
+            entity="hr__workers",
         ),
     ),
 )

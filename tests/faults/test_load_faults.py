@@ -102,6 +102,9 @@ def test_bad_input_is_refused_or_quarantined_and_nothing_published_changes(
         assert list(result.unexpected_columns.values()) == [["forecast_category"]]
         drift = installation.query("select column_name from raw._schema_drift where entity = ?", [expected.entity])
         assert drift == [("forecast_category",)]
+    if expected.rule == "duplicates_only":
+        result = results[expected.entity]
+        assert result.rows_read > 0 and result.rows_read == result.rows_duplicate, result
     if expected.rule == "loaded":
         assert (results[expected.entity].rows_loaded, results[expected.entity].rows_quarantined) == (1, 0)
     if expected.rule == "in_flight":
