@@ -2,52 +2,25 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import socket
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import dagster as dg
 import pytest
+from fakes.webhook import Webhook, serve_webhook
 
 from orchestration.lib.alerts import send_alert
 
 
-class _Webhook(HTTPServer):
-    received: list[tuple[dict[str, str], dict]]
-    status: int
-
-
-class _Handler(BaseHTTPRequestHandler):
-    server: _Webhook
-
-    def do_POST(self) -> None:
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        self.server.received.append((dict(self.headers), json.loads(body)))
-        self.send_response(self.server.status)
-        self.end_headers()
-
-    def log_message(self, format: str, *args: object) -> None:  # keep the test output quiet
-        pass
-
-
 @pytest.fixture
-def webhook() -> Iterator[_Webhook]:
-    server = _Webhook(("127.0.0.1", 0), _Handler)
-    server.received, server.status = [], 200
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
+def webhook() -> Iterator[Webhook]:
+    with serve_webhook() as server:
         yield server
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
-def _url(server: HTTPServer) -> str:
-    return f"http://127.0.0.1:{server.server_address[1]}/hooks/secret-token"
+def _url(server: Webhook) -> str:
+    return server.url
 
 
 def _unused_port() -> int:
@@ -130,5 +103,8 @@ def test_failure_sensor_posts_the_failed_run(webhook, monkeypatch):
     assert payload["job_name"] == "failing_job"
     assert (payload["partition_start"], payload["partition_end"]) == ("2025-01-01", "2025-03-01")
     assert payload["failed_steps"] == ["boom"]
-    assert "source file is broken" in payload["step_errors"]["boom"]
-    assert payload["text"] == f"SPM run failed: failing_job for 2025-01-01 to 2025-03-01 (run {result.run_id})"
+    assert payload["step_errors"] == {"boom": "source file is broken"}, "the cause, not Dagster's wrapper"
+    assert payload["text"] == (
+        f"SPM run failed: failing_job for 2025-01-01 to 2025-03-01 (run {result.run_id})\n"
+        "step boom failed:\n  source file is broken"
+    )

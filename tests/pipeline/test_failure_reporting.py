@@ -7,17 +7,15 @@ target. The refused file fails its loader step early, so the run is short; the d
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
 import pytest
+from fakes.webhook import Webhook, serve_webhook
 
 pytestmark = pytest.mark.slow
 
@@ -25,43 +23,20 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 SPM = str(Path(sys.executable).parent / "spm")
 
 
-class _Webhook(HTTPServer):
-    received: list[dict]
-
-
-class _Handler(BaseHTTPRequestHandler):
-    server: _Webhook
-
-    def do_POST(self) -> None:
-        self.server.received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
-        self.send_response(200)
-        self.end_headers()
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-
 @pytest.fixture
-def webhook() -> Iterator[_Webhook]:
-    server = _Webhook(("127.0.0.1", 0), _Handler)
-    server.received = []
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
+def webhook() -> Iterator[Webhook]:
+    with serve_webhook() as server:
         yield server
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
-def _spm_publish(data_dir: Path, tmp_path: Path, webhook: _Webhook, month: str) -> subprocess.CompletedProcess:
+def _spm_publish(data_dir: Path, tmp_path: Path, webhook: Webhook, month: str) -> subprocess.CompletedProcess:
     env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])),
         "DAGSTER_HOME": str(REPO_ROOT),
         "SPM_DAGSTER_STORAGE_DIR": str(tmp_path / "dagster"),
         "SPM_DATA_DIR": str(data_dir),
-        "SPM_ALERT_WEBHOOK_URL": f"http://127.0.0.1:{webhook.server_address[1]}/hook",
+        "SPM_ALERT_WEBHOOK_URL": webhook.url,
         "SPM_MAX_PAYOUT_CHANGE_RATIO": "1000",
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
     }
@@ -73,7 +48,7 @@ def _spm_publish(data_dir: Path, tmp_path: Path, webhook: _Webhook, month: str) 
 
 
 def test_a_refused_file_is_named_with_its_line_and_rule_in_the_cli_summary_and_the_alert(
-    dbt_manifest, small_company_landing: Path, tmp_path: Path, webhook: _Webhook
+    dbt_manifest, small_company_landing: Path, tmp_path: Path, webhook: Webhook
 ):
     data_dir = tmp_path / "data"
     shutil.copytree(small_company_landing, data_dir / "landing")
@@ -89,13 +64,13 @@ def test_a_refused_file_is_named_with_its_line_and_rule_in_the_cli_summary_and_t
     summary = result.stderr[result.stderr.rindex("step raw__crm__opportunities failed:") :]
     assert expected in summary, summary
     assert "Error occurred while executing" not in summary
-    (alert,) = webhook.received
+    (alert,) = webhook.payloads
     assert alert["step_errors"]["raw__crm__opportunities"].startswith(expected), alert
     assert expected in alert["text"], alert["text"]
 
 
 def test_a_failing_dbt_test_is_named_with_its_model_and_sample_keys(
-    dbt_manifest, small_company_landing: Path, tmp_path: Path, webhook: _Webhook
+    dbt_manifest, small_company_landing: Path, tmp_path: Path, webhook: Webhook
 ):
     """A zero FX rate loaded by a version of the platform older than the `positive:rate_to_reporting` rule sits in
     the raw layer: dbt's test on stg_fx__rates fails, and the failure names the test, the model and the row's key
@@ -122,5 +97,5 @@ def test_a_failing_dbt_test_is_named_with_its_model_and_sample_keys(
     assert result.returncode == 1, result.stderr[-2000:]
     summary = result.stderr[result.stderr.rindex("step spm_dbt_models failed:") :]
     assert expected in summary, summary
-    (alert,) = webhook.received
+    (alert,) = webhook.payloads
     assert expected in alert["step_errors"]["spm_dbt_models"], alert
