@@ -87,6 +87,11 @@ class SourceContract:
     description: str = ""
     extra: dict[str, str] = field(default_factory=dict)
     row_rules: tuple[RowRule, ...] = ()
+    relevant_until: str | None = None
+    """SQL condition over a current record `c` (it may read the raw layer) that is true when the record can reach
+    pay or marts of months up to `{end}` (a date literal): a quota of that period, a deal won by then, an HR row
+    in force by then. An orphan reference of a record outside it (next month's quota for a hire HR has not sent
+    yet) does not block the publication of earlier months. None: always relevant."""
     deleted_flag: str | None = None
     """Boolean column marking a record removed at the source (its references no longer matter)."""
     restated_by_delivery: bool = False
@@ -177,6 +182,7 @@ CONTRACTS: tuple[SourceContract, ...] = (
         ),
         version_key=("account_id", "last_modified"),
         record_key=("account_id",),
+        relevant_until="c.created_date <= {end}",
     ),
     SourceContract(
         source="crm",
@@ -216,6 +222,7 @@ CONTRACTS: tuple[SourceContract, ...] = (
         ),
         version_key=("opportunity_id", "last_modified"),
         record_key=("opportunity_id",),
+        relevant_until="c.is_won and c.is_closed and c.close_date <= {end}",
         row_rules=(
             RowRule(
                 rule="closed_not_after_last_modified:close_date",
@@ -246,6 +253,12 @@ CONTRACTS: tuple[SourceContract, ...] = (
         ),
         version_key=("split_id", "last_modified"),
         record_key=("split_id",),
+        # a split of a deal never delivered may be owed for; of a delivered one, only once the deal is won
+        relevant_until=(
+            "not exists (select 1 from raw.crm__opportunities as o where o.opportunity_id = c.opportunity_id)"
+            " or exists (select 1 from raw.crm__opportunities as o where o.opportunity_id = c.opportunity_id"
+            " and o.is_won and o.is_closed and o.close_date <= {end})"
+        ),
         deleted_flag="is_deleted",
     ),
     SourceContract(
@@ -273,6 +286,7 @@ CONTRACTS: tuple[SourceContract, ...] = (
         ),
         version_key=("employee_id", "effective_from", "last_modified"),
         record_key=("employee_id", "effective_from"),
+        relevant_until="c.effective_from <= {end}",
         row_rules=(_dates_in_order("effective_from", "effective_to"), _dates_in_order("hire_date", "termination_date")),
     ),
     SourceContract(
@@ -291,6 +305,7 @@ CONTRACTS: tuple[SourceContract, ...] = (
         ),
         version_key=("leave_id", "last_modified"),
         record_key=("leave_id",),
+        relevant_until="c.start_date <= {end}",
         row_rules=(_dates_in_order("start_date", "end_date"),),
     ),
     SourceContract(
@@ -308,6 +323,7 @@ CONTRACTS: tuple[SourceContract, ...] = (
         ),
         version_key=("customer_id", "last_modified"),
         record_key=("customer_id",),
+        relevant_until="cast(c.created_at as date) <= {end}",
     ),
     SourceContract(
         source="billing",
@@ -328,6 +344,7 @@ CONTRACTS: tuple[SourceContract, ...] = (
         ),
         version_key=("subscription_id", "last_modified"),
         record_key=("subscription_id",),
+        relevant_until="c.start_date <= {end}",
         row_rules=(_dates_in_order("start_date", "end_date"),),
     ),
     SourceContract(
@@ -350,6 +367,7 @@ CONTRACTS: tuple[SourceContract, ...] = (
         ),
         version_key=("invoice_id", "last_modified"),
         record_key=("invoice_id",),
+        relevant_until="c.invoice_date <= {end}",
     ),
     SourceContract(
         source="salesops",
@@ -366,6 +384,7 @@ CONTRACTS: tuple[SourceContract, ...] = (
         ),
         version_key=("employee_id", "period_type", "period_start", "updated_at"),
         record_key=("employee_id", "period_type", "period_start"),
+        relevant_until="c.period_start <= {end}",
     ),
     SourceContract(
         source="fx",

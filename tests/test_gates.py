@@ -190,3 +190,27 @@ def test_every_contract_reference_names_an_existing_column():
     for _, _, target in references:
         entity, column = target.split(".")
         assert column in {col.name for col in CONTRACTS_BY_NAME[entity].columns}, target
+
+
+def test_an_orphan_blocks_only_the_months_it_can_reach():
+    """Sales ops send February's quota for a hire HR has not sent yet (HR sends it in February): January is not
+    blocked by it, February is. An open deal whose owner is unknown blocks nothing until it is won."""
+    conn = _raw_layer_with_a_deal()
+    meta = "'L3', timestamp '2025-01-31 00:00:00', 'q.csv', 1"
+    conn.execute(
+        f"insert into raw.salesops__quotas values ('E-NEW', 'month', date '2025-02-01', 40000.00, 'USD', "
+        f"timestamp '2025-01-20', {meta})"
+    )
+    conn.execute(
+        f"insert into raw.crm__opportunities values ('O2', 'A1', 'U-NEW', 'Deal', 'new', 'Proposal', 100.00, "
+        f"'USD', date '2025-01-02', date '2025-05-10', false, false, 12, timestamp '2025-01-10', {meta})"
+    )
+
+    january = _only(conn, "source_references_resolve", GateContext(months=(JAN,)))
+    february = _only(conn, "source_references_resolve", GateContext(months=(date(2025, 2, 1),)))
+
+    assert january.passed, january
+    assert february.sample_keys == (
+        "salesops__quotas employee_id=E-NEW, period_type=month, period_start=2025-02-01: employee_id=E-NEW not found"
+        " in hr__workers",
+    )

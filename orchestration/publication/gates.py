@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 import duckdb
 
@@ -129,19 +129,25 @@ def _references_sql(ctx: GateContext) -> str:
     orphan is data the platform was not sent: a split of a deal missing from the CRM extract is a deal someone
     may be owed for, an invoice of an unknown opportunity is a payment no pay-on-invoice plan will see. Fixed
     at the source: deliver the missing record, or a corrected version of the referencing one. Checked over the
-    current state (the latest version of each record, not deleted at the source), whatever month is published,
-    because the missing record's months are unknown. Cost: one anti-join per reference over the raw history;
-    only records with an orphan in some version are then ranked to find their current version.
+    current state (the latest version of each record, not deleted at the source) of the records that can reach
+    the months being published or earlier (`SourceContract.relevant_until`: next month's quota for a hire HR
+    has not sent yet does not block this month). Cost: one anti-join per reference over the raw history; only
+    records with an orphan in some version are then ranked to find their current version.
     """
+    end = f"date '{_last_day(max(ctx.months)).isoformat()}'"
     parts = []
     for contract in CONTRACTS:
         for column in contract.columns:
             if column.references is not None:
-                parts.append(_orphans_sql(contract, column.name, column.references))
+                parts.append(_orphans_sql(contract, column.name, column.references, end))
     return " union all ".join(parts)
 
 
-def _orphans_sql(contract: SourceContract, column: str, references: str) -> str:
+def _last_day(month: date) -> date:
+    return (month.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+
+
+def _orphans_sql(contract: SourceContract, column: str, references: str, end: str) -> str:
     parent_name, parent_column = references.split(".")
     parent = CONTRACTS_BY_NAME[parent_name]
     key = contract.record_key
@@ -152,6 +158,7 @@ def _orphans_sql(contract: SourceContract, column: str, references: str) -> str:
     )
     stamp = f"{contract.change_stamp} desc, " if contract.change_stamp else ""
     not_deleted = f"and not coalesce(c.{contract.deleted_flag}, false)" if contract.deleted_flag else ""
+    relevant = f"and ({contract.relevant_until.format(end=end)})" if contract.relevant_until else ""
     return f"""
         select distinct '{contract.name} ' || {key_text} || ': {column}=' || c.{column}
                || ' not found in {parent_name}' as offending_key
@@ -165,7 +172,7 @@ def _orphans_sql(contract: SourceContract, column: str, references: str) -> str:
                 where {orphan} and {" and ".join(f"c.{col} = versions.{col}" for col in key)}
             )
         ) as c
-        where c._version_rank = 1 and {orphan} {not_deleted}
+        where c._version_rank = 1 and {orphan} {not_deleted} {relevant}
     """
 
 
