@@ -76,11 +76,12 @@ def step_kill_points(defs) -> list[KillPoint]:
     new kill point, with nothing to edit here. The loader steps are all the same code on different sources
     (orchestration/defs/ingestion.py): killing after the first source loader (ingestion half done) and after the
     last loader (ingestion done) covers them, provided they run first and together, which is asserted."""
-    from orchestration.defs.ingestion import compensation_plans, ingestion_assets
+    from orchestration.defs.ingestion import compensation_plans, ingestion_assets, landing_folder
 
     steps = [node.name for node in defs.resolve_job_def("publish_month_job").nodes_in_topological_order]
     source_loaders = [step for step in steps if step in {a.node_def.name for a in ingestion_assets}]
-    loaders = {*source_loaders, compensation_plans.node_def.name}
+    # the landing-folder check writes only a refusal record; it runs among the loaders and is killed like them
+    loaders = {*source_loaders, compensation_plans.node_def.name, landing_folder.node_def.name}
     loader_positions = [i for i, step in enumerate(steps) if step in loaders]
     assert loader_positions == list(range(len(loaders))), f"the loader steps run first: {steps}"
     # the first source loader is where the mid-load kill happens (the first one with new files), so the chain's
