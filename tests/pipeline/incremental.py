@@ -19,6 +19,7 @@ DBT_PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
 
 INCREMENTAL_ENGINE_MODELS = (
     "intermediate.int_commission_evaluation_credits",
+    "intermediate.int_segment_attainment",
     "intermediate.int_commission_evaluation_amounts",
     "intermediate.int_commission_entries",
     "intermediate.int_ledger_lines",

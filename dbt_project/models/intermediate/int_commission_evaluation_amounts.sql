@@ -48,9 +48,10 @@ tiers as (
 ),
 
 evaluation_totals as (
-    select segment_id, evaluation_month, sum(counted_credit_amount) as counted_total
-    from credits
-    group by segment_id, evaluation_month
+    -- the segment's counted credit at the evaluation: the same figure the payout and fct_attainment report
+    select segment_id, evaluation_month, counted_credit_amount as counted_total
+    from {{ ref('int_segment_attainment') }}
+    where {{ rebuild_filter('evaluation_month') }}
 ),
 
 tier_bounds as (

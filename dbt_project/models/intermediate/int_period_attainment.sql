@@ -3,14 +3,16 @@
 -- both read, so the figure a rep is paid on and the figure BI shows cannot disagree.
 --   segment            the plan segment covering the month end (or the last day on the plan in the month): one
 --                      payee, one plan version, one quota period (month, quarter or year), prorated quota
---   period_credited    the credit that segment counts at its evaluation of this month: credits of the period
---                      closed so far, as known at the month end, after clawbacks and pay-on-invoice release,
---                      in the pay currency (int_commission_evaluation_credits.counted_credit_amount)
---   period_attainment  period_credited / segment quota (null without a positive quota)
---   pace               the segment quota spread evenly over the segment's calendar days up to the month end,
+--   period_credited    the credit that segment counts at its evaluation of this month, and the attainment
+--                      against its quota, exactly as the tier engine uses them (int_segment_attainment): credits
+--                      of the period closed so far, as known at the month end, after clawbacks and
+--                      pay-on-invoice release, in the pay currency
+--   pace               the segment quota spread evenly over the segment's calendar days, up to the month end,
 --                      and period_credited against it: where the rep stands against the time elapsed. A quarterly
 --                      rep with half the quarter's quota by the end of its first month is ahead (pace 150 %)
---                      though at 50 % of the period.
+--                      though at 50 % of the period. A segment still running at the horizon counts its days to
+--                      the period end (or termination or plan-version end), as its quota does, so the pace of a
+--                      month does not move when later months are added.
 -- Grain: one row per employee_id x payout_month (months with a plan segment).
 with segments as (
     select
@@ -23,8 +25,8 @@ with segments as (
         period_end,
         segment_start,
         segment_end,
-        pay_currency,
-        quota_amount
+        projected_days,
+        pay_currency
     from {{ ref('int_plan_segments') }}
 ),
 
@@ -53,21 +55,15 @@ month_end_segments as (
     where recency_rank = 1
 ),
 
-period_credit as (
-    select
-        segment_id,
-        evaluation_month,
-        sum(counted_credit_amount) as counted_credit_amount
-    from {{ ref('int_commission_evaluation_credits') }}
-    group by segment_id, evaluation_month
-),
-
-with_credit as (
+with_attainment as (
+    -- a segment is evaluated at the end of every month it covers, so each month-end segment has its row
     select
         month_end_segments.*,
-        coalesce(period_credit.counted_credit_amount, 0) as period_credited_amount,
+        segment_attainment.quota_amount,
+        segment_attainment.counted_credit_amount,
+        segment_attainment.attainment,
         {{ dbt.datediff('month_end_segments.segment_start', 'month_end_segments.segment_end', 'day') }} + 1
-            as segment_days,
+            + month_end_segments.projected_days as segment_days,
         {{ dbt.datediff(
             'month_end_segments.segment_start',
             'case when month_end_segments.segment_end < month_end_segments.month_end'
@@ -75,17 +71,17 @@ with_credit as (
             'day'
         ) }} + 1 as segment_days_elapsed
     from month_end_segments
-    left join period_credit
-        on month_end_segments.segment_id = period_credit.segment_id
-        and month_end_segments.payout_month = period_credit.evaluation_month
+    inner join {{ ref('int_segment_attainment') }} as segment_attainment
+        on month_end_segments.segment_id = segment_attainment.segment_id
+        and month_end_segments.payout_month = segment_attainment.evaluation_month
 ),
 
 with_pace as (
     select
-        with_credit.*,
+        with_attainment.*,
         {{ exact_division(exact_product('quota_amount', 'segment_days_elapsed'), 'segment_days', 2) }}
             as pace_quota_amount
-    from with_credit
+    from with_attainment
 )
 
 select
@@ -102,14 +98,12 @@ select
     segment_start,
     segment_end,
     quota_amount as period_quota_amount,
-    cast(period_credited_amount as decimal(18, 2)) as period_credited_amount,
-    case when quota_amount > 0
-        then {{ exact_division('period_credited_amount', 'quota_amount') }}
-    end as period_attainment,
+    counted_credit_amount as period_credited_amount,
+    attainment as period_attainment,
     segment_days,
     segment_days_elapsed,
     pace_quota_amount,
     case when pace_quota_amount > 0
-        then {{ exact_division('period_credited_amount', 'pace_quota_amount') }}
+        then {{ exact_division('counted_credit_amount', 'pace_quota_amount') }}
     end as pace_attainment
 from with_pace
